@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    create .venv (Python 3.12, pinned packages) and run the main job
+#   make test   create .venv and run the test suite
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Python 3.12 is required (Mesa 3.5 needs >= 3.12). Look for it on PATH, then in pyenv's versions.
+PYTHON312 := $(shell for p in python3.12 $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python3.12; do \
+	  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo "$$p"; break; }; \
+	done)
+
+.PHONY: run test lint bench baseline venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@if [ -z "$(PYTHON312)" ]; then \
+	  echo "error: Python 3.12 is required (Mesa 3.5.1 needs >= 3.12); install python3.12 and retry" >&2; exit 2; fi
+	$(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==26.3"
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m experiments.run scenario=new_forest seed=0
+
+test: $(STAMP)
+	$(PY) -m ruff check sim experiments tests scripts
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check sim experiments tests scripts
+	$(PY) -m ruff format --check sim experiments tests scripts
+
+bench: $(STAMP)
+	$(PY) -m experiments.bench
+
+baseline: $(STAMP)
+	$(PY) scripts/regenerate_baseline.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,104 @@
+"""Within-school advice networks: generation and the statistics they are checked against.
+
+A tie ``i -> j`` means *i seeks advice from j*; know-how and awareness flow from ``j`` to ``i``.
+Staff cluster in teams; relationships are far likelier inside a team than across; many are mutual;
+a few non-leaders (opinion formers) attract advice (MODEL.md §2; de Jong et al. 2022; Spillane, Kim
+& Frank 2012). The generator is a pair model:
+
+* a relationship between ``i`` and ``j`` exists with probability
+  ``1 - (1 - p)^sqrt(a_i a_j)``, where ``p`` is ``p_within_team`` for team-mates and
+  ``min(p_cross_team_max, cross_team_ties / (n - team size))`` otherwise (so larger schools are
+  sparser: everyone has about the same number of cross-team relationships), and ``a`` is a
+  person's attractiveness as an adviser;
+* a relationship is mutual with probability ``mutual_share``; otherwise advice flows towards the
+  more attractive person with probability ``a_j / (a_i + a_j)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import NetworkConfig
+
+__all__ = ["SchoolNetwork", "generate_school_network", "network_stats"]
+
+
+@dataclass(frozen=True)
+class SchoolNetwork:
+    """Directed advice ties of one school, in local indices (0 .. n-1)."""
+
+    n: int
+    src: np.ndarray  # advice seeker
+    dst: np.ndarray  # adviser
+
+
+def generate_school_network(
+    rng: np.random.Generator,
+    team: np.ndarray,
+    attractiveness: np.ndarray,
+    cfg: NetworkConfig,
+) -> SchoolNetwork:
+    """Draw one school's advice network.
+
+    Args:
+        rng: The school's set-up generator (draws a fixed number of uniforms per pair).
+        team: Team index of each member.
+        attractiveness: Relative attractiveness of each member as an adviser (> 0).
+        cfg: Network parameters.
+
+    Returns:
+        The school's directed ties.
+
+    """
+    n = len(team)
+    i, j = np.triu_indices(n, k=1)
+    # One uniform per pair and purpose, drawn whatever the outcome: the network is a pure
+    # function of the school's stream.
+    u_exist, u_mutual, u_dir = rng.random((3, len(i)))
+    team_sizes = np.bincount(team)
+    same = team[i] == team[j]
+    outside = np.maximum(n - team_sizes[team[i]], 1)
+    p_cross = np.minimum(cfg.p_cross_team_max, cfg.cross_team_ties / outside)
+    p = np.where(same, cfg.p_within_team, p_cross)
+    a_i, a_j = attractiveness[i], attractiveness[j]
+    p_pair = 1.0 - (1.0 - p) ** np.sqrt(a_i * a_j)
+    exists = u_exist < p_pair
+    mutual = exists & (u_mutual < cfg.mutual_share)
+    one_way = exists & ~mutual
+    towards_j = u_dir < a_j / (a_i + a_j)
+    i_asks_j = mutual | (one_way & towards_j)
+    j_asks_i = mutual | (one_way & ~towards_j)
+    src = np.concatenate([i[i_asks_j], j[j_asks_i]])
+    dst = np.concatenate([j[i_asks_j], i[j_asks_i]])
+    order = np.lexsort((dst, src))
+    return SchoolNetwork(n=n, src=src[order], dst=dst[order])
+
+
+def network_stats(net: SchoolNetwork, leaders: np.ndarray | None = None) -> dict[str, float]:
+    """Density, reciprocity and in-degree centralisation of a directed network.
+
+    Args:
+        net: The network.
+        leaders: Optional boolean mask of senior leaders; adds ``top_is_teacher`` (1.0 when a
+            non-leader has the highest in-degree, shared or not).
+
+    Returns:
+        ``density`` (ties / n(n-1)), ``reciprocity`` (share of ties that are returned),
+        ``in_centralisation`` (Freeman: sum of (max in-degree - in-degree) / (n-1)^2).
+
+    """
+    n = net.n
+    m = len(net.src)
+    density = m / (n * (n - 1)) if n > 1 else 0.0
+    key = net.src.astype(np.int64) * n + net.dst
+    back = net.dst.astype(np.int64) * n + net.src
+    reciprocity = float(np.isin(back, key).mean()) if m else 0.0
+    indeg = np.bincount(net.dst, minlength=n)
+    central = float((indeg.max() - indeg).sum() / (n - 1) ** 2) if n > 1 else 0.0
+    stats = {"density": density, "reciprocity": reciprocity, "in_centralisation": central}
+    if leaders is not None:
+        top = indeg == indeg.max()
+        stats["top_is_teacher"] = float(bool(np.any(top & ~leaders)))
+    return stats

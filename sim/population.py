@@ -1,0 +1,279 @@
+"""Schools, staff and advice ties as arrays indexed by permanent slot.
+
+The model's state lives here: :class:`Staff` holds one array per state variable (one entry per
+staff slot), :class:`Ties` the advice network as edge arrays sorted by (seeker, adviser), and
+:class:`Schools` the per-school attributes and leadership levers. Mesa agents
+(:mod:`sim.agents`) are views of these arrays.
+
+Everything here is drawn once, at set-up, from streams no strategy or lever touches
+(``Streams.setup``): roles, traits, teams and networks are identical across arms of an
+experiment that share a seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from sim.config import SESSION_PERIOD_WEEKS, Config
+from sim.networks import generate_school_network
+from sim.rng import Streams
+
+__all__ = [
+    "ROLES",
+    "STAGE_NAMES",
+    "Stage",
+    "Role",
+    "Schools",
+    "Staff",
+    "Ties",
+    "build_population",
+    "stage_lookup",
+]
+
+
+class Stage(IntEnum):
+    """Stages of engagement with the practice (MODEL.md §2)."""
+
+    UNAWARE = 0
+    AWARE = 1
+    INTERESTED = 2
+    TRIALLING = 3
+    ADOPTED = 4
+    EMBEDDED = 5
+    LAPSED = 6
+
+
+STAGE_NAMES: tuple[str, ...] = tuple(s.name.lower() for s in Stage)
+
+
+def stage_lookup(*stages: Stage) -> np.ndarray:
+    """A boolean table over stage codes: ``stage_lookup(A, B)[staff.stage]`` is "in A or B".
+
+    Indexing a small table is far cheaper than ``np.isin`` in the weekly loop.
+    """
+    table = np.zeros(len(Stage), dtype=bool)
+    table[list(stages)] = True
+    return table
+
+
+class Role(IntEnum):
+    """Formal roles of staff."""
+
+    SENIOR_LEADER = 0
+    MIDDLE_LEADER = 1
+    TEACHER = 2
+    EARLY_CAREER = 3
+
+
+ROLES: tuple[str, ...] = tuple(r.name.lower() for r in Role)
+
+#: Relative attractiveness as an adviser, by role [assume]; opinion formers get ``hub_pull``.
+ROLE_ATTRACTIVENESS = {
+    Role.SENIOR_LEADER: 1.1,
+    Role.MIDDLE_LEADER: 1.3,
+    Role.TEACHER: 1.0,
+    Role.EARLY_CAREER: 0.7,
+}
+
+
+@dataclass
+class Schools:
+    """Per-school attributes and levers, as arrays of length ``n``."""
+
+    n: int
+    first_slot: np.ndarray
+    size: np.ndarray
+    trust_climate: np.ndarray
+    disadvantage: np.ndarray
+    formalisation: np.ndarray  # F in [0, 1]
+    signal: np.ndarray  # P_s = F (0.5 + 0.5 L) / (1 + d (priorities - 1))
+    involvement: np.ndarray  # L
+    howto_support: np.ndarray  # H
+    distributed_leadership: np.ndarray  # D
+    collab_hours: np.ndarray  # hours/week allocated to every member of staff
+    session_period: np.ndarray  # weeks between whole-staff sessions
+    release: np.ndarray  # participants released for workshops
+
+
+@dataclass
+class Staff:
+    """State of every staff member, one entry per permanent slot."""
+
+    school: np.ndarray
+    team: np.ndarray
+    role: np.ndarray
+    opinion_former: np.ndarray
+    participant: np.ndarray
+    threshold: np.ndarray
+    capacity: np.ndarray  # discretionary hours a week
+    trust_in_leaders: np.ndarray
+    pupils: np.ndarray
+    knowledge: np.ndarray
+    quality: np.ndarray
+    stage: np.ndarray
+    stage_weeks: np.ndarray  # whole weeks spent in the current stage
+    resistant: np.ndarray
+    network_trust: np.ndarray  # participants' trust in the PLN (0 for others)
+    pupil_gain: np.ndarray  # cumulative gain of the class, SD
+
+    @property
+    def n(self) -> int:
+        """Number of slots."""
+        return len(self.school)
+
+    @property
+    def is_leader(self) -> np.ndarray:
+        """Mask of senior leaders."""
+        return self.role == Role.SENIOR_LEADER
+
+
+@dataclass
+class Ties:
+    """Directed advice ties ``seeker -> adviser`` with trust weights, sorted by (seeker, adviser)."""
+
+    seeker: np.ndarray
+    adviser: np.ndarray
+    trust: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of ties."""
+        return len(self.seeker)
+
+
+def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, Ties]:
+    """Create schools, staff and advice ties for a validated configuration."""
+    sc = config.schools
+    n_schools = config.n_schools
+    leaders = np.asarray(sc.leaders, dtype=np.int64)
+    teachers = np.asarray(sc.teachers, dtype=np.int64)
+    size = leaders + teachers
+    first = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+    n = int(size.sum())
+
+    schools = _build_schools(config, n_schools, first, size)
+    school = np.repeat(np.arange(n_schools), size)
+
+    role = np.empty(n, dtype=np.int8)
+    team = np.empty(n, dtype=np.int32)
+    opinion_former = np.zeros(n, dtype=bool)
+    ties = []
+    role_rng = streams.setup("roles")
+    for s in range(n_schools):
+        sl = slice(first[s], first[s] + size[s])
+        r, t, of = _school_roles(role_rng, leaders[s], teachers[s], sc.opinion_formers[s], config)
+        role[sl], team[sl], opinion_former[sl] = r, t, of
+        attract = np.array([ROLE_ATTRACTIVENESS[Role(x)] for x in r])
+        attract[of] = config.network.hub_pull
+        net = generate_school_network(streams.setup(f"network:{s}"), t, attract, config.network)
+        ties.append((net.src + first[s], net.dst + first[s]))
+
+    seeker = np.concatenate([t[0] for t in ties]).astype(np.int64)
+    adviser = np.concatenate([t[1] for t in ties]).astype(np.int64)
+    kappa = config.network.trust_concentration
+    climate = schools.trust_climate[school[seeker]]
+    trust = _beta_mean(streams.setup("tie_trust"), climate, kappa)
+
+    d = config.decision
+    threshold = _beta_mean(streams.setup("threshold"), np.full(n, d.threshold_mean), _beta_kappa(d))
+    capacity = streams.setup("capacity").gamma(
+        d.capacity_shape, d.capacity_mean_hours / d.capacity_shape, size=n
+    )
+    trust_in_leaders = _beta_mean(
+        streams.setup("trust_in_leaders"),
+        schools.trust_climate[school],
+        d.leader_trust_concentration,
+    )
+    pupils = np.where(role == Role.SENIOR_LEADER, sc.pupils_per_leader, sc.pupils_per_teacher)
+
+    staff = Staff(
+        school=school.astype(np.int32),
+        team=team,
+        role=role,
+        opinion_former=opinion_former,
+        participant=np.zeros(n, dtype=bool),
+        threshold=threshold,
+        capacity=capacity,
+        trust_in_leaders=trust_in_leaders,
+        pupils=pupils.astype(float),
+        knowledge=np.zeros(n),
+        quality=np.zeros(n),
+        stage=np.zeros(n, dtype=np.int8),
+        stage_weeks=np.zeros(n, dtype=np.int32),
+        resistant=np.zeros(n, dtype=bool),
+        network_trust=np.zeros(n),
+        pupil_gain=np.zeros(n),
+    )
+    return schools, staff, Ties(seeker=seeker, adviser=adviser, trust=trust)
+
+
+def _build_schools(config: Config, n_schools: int, first: np.ndarray, size: np.ndarray) -> Schools:
+    lv = config.leadership
+    formal = (
+        np.asarray(lv.in_improvement_plan, float)
+        + np.asarray(lv.in_performance_targets, float)
+        + np.asarray(lv.governors_engaged, float)
+    ) / 3.0
+    involvement = np.asarray(lv.involvement, float)
+    priorities = np.asarray(lv.plan_priorities, float)
+    signal = formal * (0.5 + 0.5 * involvement) / (1.0 + lv.priority_dilution * (priorities - 1))
+    return Schools(
+        n=n_schools,
+        first_slot=first,
+        size=size,
+        trust_climate=np.asarray(config.schools.trust_climate, float),
+        disadvantage=np.asarray(config.schools.disadvantage, float),
+        formalisation=formal,
+        signal=signal,
+        involvement=involvement,
+        howto_support=np.asarray(lv.howto_support, float),
+        distributed_leadership=np.asarray(lv.distributed_leadership, float),
+        collab_hours=np.asarray(lv.collab_hours_per_week, float),
+        session_period=np.array([SESSION_PERIOD_WEEKS[f] for f in lv.session_frequency]),
+        release=np.asarray(lv.release_for_workshops, bool),
+    )
+
+
+def _school_roles(
+    rng: np.random.Generator, n_leaders: int, n_teachers: int, n_of: int, config: Config
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Roles, teams and opinion-former flags of one school (leaders first; the head is first)."""
+    sc = config.schools
+    n = n_leaders + n_teachers
+    # Fixed number of draws per school, whatever the outcome.
+    u_role = rng.random(n_teachers)
+    u_of = rng.random(n_teachers)
+    role = np.full(n, Role.TEACHER, dtype=np.int8)
+    role[:n_leaders] = Role.SENIOR_LEADER
+    tr = np.full(n_teachers, Role.TEACHER, dtype=np.int8)
+    tr[u_role < sc.middle_leader_share] = Role.MIDDLE_LEADER
+    tr[u_role > 1.0 - sc.early_career_share] = Role.EARLY_CAREER
+    # Opinion formers: experienced teachers (not early career), chosen at random among them.
+    candidates = np.flatnonzero(tr != Role.EARLY_CAREER)
+    if len(candidates) < n_of:
+        candidates = np.arange(n_teachers)
+    chosen = candidates[np.argsort(u_of[candidates], kind="stable")[:n_of]]
+    of = np.zeros(n, dtype=bool)
+    of[n_leaders + chosen] = True
+    role[n_leaders:] = tr
+    n_teams = max(1, round(n_teachers / sc.team_size))
+    team = np.zeros(n, dtype=np.int32)  # team 0: the senior leadership team
+    team[n_leaders:] = 1 + (np.arange(n_teachers) * n_teams) // max(n_teachers, 1)
+    return role, team, of
+
+
+def _beta_kappa(d) -> float:
+    """Beta concentration giving the threshold its configured mean and sd."""
+    m, sd = d.threshold_mean, d.threshold_sd
+    return m * (1 - m) / sd**2 - 1 if sd > 0 else np.inf
+
+
+def _beta_mean(rng: np.random.Generator, mean: np.ndarray, kappa: float) -> np.ndarray:
+    """Beta draws with the given means and concentration (degenerate at the mean if infinite)."""
+    mean = np.clip(np.asarray(mean, float), 1e-6, 1 - 1e-6)
+    if not np.isfinite(kappa):
+        return mean.copy()
+    return rng.beta(mean * kappa, (1 - mean) * kappa)

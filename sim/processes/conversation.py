@@ -1,0 +1,73 @@
+"""Conversation along advice ties: awareness and know-how transfer (MODEL.md §3 step 6, §4.1)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.population import Stage, stage_lookup
+from sim.processes.base import Process
+
+__all__ = ["Conversation", "TALKS"]
+
+#: Guards 1 / c where nobody was learned from (then the gain sum is 0 as well).
+TINY = 1e-300
+
+#: Stages in which a person passes the innovation on when asked (not unaware, not lapsed).
+TALKS = stage_lookup(Stage.AWARE, Stage.INTERESTED, Stage.TRIALLING, Stage.ADOPTED, Stage.EMBEDDED)
+
+
+class Conversation(Process):
+    """Staff talk along advice ties.
+
+    Each tie ``i -> j`` (i asks j) is active this week with probability
+    ``min(1, contact_rate * (1 + collab_boost * collab_hours_s) * w_ij)``: more trusted ties and
+    more allocated collaboration time mean more conversation. On an active tie:
+
+    * if j talks about the innovation (aware or further, not lapsed, not resistant), an unaware i
+      becomes aware;
+    * if j knows more than i, i gains know-how: with ``g_i = sum_j w_ij (k_j - k_i)`` and
+      ``c_i = sum_j w_ij`` over i's active ties to more knowledgeable colleagues,
+      ``k_i += min(r_k c_i, 1) * g_i / c_i``. That is MODEL.md's ``k_i += r_k w_ij (k_j - k_i)``
+      summed over contacts, with the step capped so nobody overshoots the colleagues they
+      learn from.
+
+    All updates read the state at the start of the process (synchronous).
+    """
+
+    name = "conversation"
+
+    def __init__(self, model) -> None:
+        super().__init__(model)
+        cfg = model.config.conversation
+        self.rate = cfg.knowhow_rate
+        seeker_school = model.staff.school[model.ties.seeker]
+        self.contact_scale = cfg.contact_rate * (
+            1.0 + cfg.collab_boost * model.schools.collab_hours[seeker_school]
+        )
+
+    def step(self, week: int) -> None:
+        """Hold this week's conversations."""
+        m = self.model
+        staff, ties = m.staff, m.ties
+        n = staff.n
+        src, dst = ties.seeker, ties.adviser
+        u = m.streams.uniform("conversation.contact", week, ties.n)
+        active = u < np.minimum(self.contact_scale * ties.trust, 1.0)
+
+        unaware = staff.stage == Stage.UNAWARE
+        if unaware.any():  # after a launch everyone is aware: skip the awareness pass
+            talker = TALKS[staff.stage] & ~staff.resistant
+            hears = np.bincount(src, weights=active & talker[dst], minlength=n) > 0
+            staff.stage[hears & unaware] = Stage.AWARE
+
+        k = staff.knowledge
+        gap = k[dst] - k[src]
+        helpful = active & (gap > 0)
+        w = np.where(helpful, ties.trust, 0.0)
+        gain_sum = np.bincount(src, weights=w * gap, minlength=n)
+        weight_sum = np.bincount(src, weights=w, minlength=n)
+        # min(r_k c, 1) g / c == g min(r_k, 1 / c); where c == 0, g == 0 too.
+        factor = np.minimum(self.rate, 1.0 / np.maximum(weight_sum, TINY))
+        staff.knowledge = k + gain_sum * factor
+        m.now.active_ties = active
+        m.now.helpful_ties = helpful

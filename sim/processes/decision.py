@@ -1,0 +1,94 @@
+"""Decision: persuasion, then trying (MODEL.md §3 step 7, §4.2)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.population import Stage, stage_lookup
+from sim.processes.base import Process
+
+__all__ = ["Decision", "USES"]
+
+#: Stages in which a person uses the practice in class.
+USES = stage_lookup(Stage.TRIALLING, Stage.ADOPTED, Stage.EMBEDDED)
+
+
+class Decision(Process):
+    """Stage transitions driven by readiness.
+
+    Readiness ``R_i = w_social E_i + w_formal P_s tau_i + w_support H_i k_i``, where ``E_i`` is
+    the trust-weighted share of i's advisers who use the practice, each counted by its quality
+    (how visibly well it goes): a complex contagion (Centola & Macy 2007). ``P_s`` is the
+    school's signal (formalisation x involvement, diluted by other priorities), ``tau_i`` trust in
+    leaders and ``H_i`` the how-to support available to i, both as perceived this week
+    (``model.now``: zero for non-participants while the work is out of sight).
+
+    * aware -> interested when ``R_i >= theta_i`` (lapsed staff need ``theta_i + relapse_margin``);
+    * interested -> trialling when also the person has ``trial_hours`` free a week (capacity
+      plus allocated collaboration time);
+    * each transition happens in a given week with probability ``p_act``;
+    * with ``noise_enabled``, an aware or interested person with the time tries anyway with
+      probability ``noise_rate`` a week;
+    * resistant staff do not move.
+
+    Draws: one uniform per slot per week for acting, one for noise.
+    """
+
+    name = "decision"
+
+    def __init__(self, model) -> None:
+        super().__init__(model)
+        d = model.config.decision
+        self.d = d
+        self.has_time = model.free_hours >= d.trial_hours
+        self.may_move = stage_lookup(Stage.AWARE, Stage.INTERESTED, Stage.LAPSED)
+        self.may_interest = stage_lookup(Stage.AWARE, Stage.LAPSED)
+        self.may_try_anyway = stage_lookup(Stage.AWARE, Stage.INTERESTED)
+        self._levers_key: tuple | None = None
+        self._trust_key: np.ndarray | None = None
+
+    def readiness(self) -> np.ndarray:
+        """Readiness of every slot this week (see the class docstring)."""
+        m, d = self.model, self.d
+        staff, ties, now = m.staff, m.ties, m.now
+        # Terms that change only when perception or trust changes are cached on the identity
+        # of the arrays they come from (arrays are replaced, never written in place).
+        key = (now.signal, now.support, staff.trust_in_leaders)
+        if self._levers_key is None or any(
+            a is not b for a, b in zip(key, self._levers_key, strict=True)
+        ):
+            self._levers_key = key
+            self._formal_term = d.w_formal * now.signal * staff.trust_in_leaders
+            self._support_weight = d.w_support * now.support
+        if ties.trust is not self._trust_key:
+            self._trust_key = ties.trust
+            total = m.trust_by_seeker()
+            self._social_weight = d.w_social * np.divide(
+                1.0, total, out=np.zeros(staff.n), where=total > 0
+            )
+        shown = np.where(USES[staff.stage], staff.quality, 0.0)
+        seen = np.bincount(ties.seeker, weights=ties.trust * shown[ties.adviser], minlength=staff.n)
+        return (
+            seen * self._social_weight + self._formal_term + self._support_weight * staff.knowledge
+        )
+
+    def step(self, week: int) -> None:
+        """Move ready staff on."""
+        m, d = self.model, self.d
+        staff = m.staff
+        n = staff.n
+        stage = staff.stage
+        if not self.may_move[stage].any():
+            return
+        ready = self.readiness()
+        act = m.streams.uniform("decision.act", week, n) < d.p_act
+        noise = m.streams.uniform("decision.noise", week, n) < d.noise_rate
+        need = np.where(stage == Stage.LAPSED, staff.threshold + d.relapse_margin, staff.threshold)
+        persuaded = (ready >= need) & act & ~staff.resistant
+        to_interested = persuaded & self.may_interest[stage]
+        can_try = self.has_time & ~staff.resistant
+        to_trial = persuaded & can_try & (stage == Stage.INTERESTED)
+        if d.noise_enabled:
+            to_trial |= noise & can_try & self.may_try_anyway[stage]
+        stage[to_interested] = Stage.INTERESTED
+        stage[to_trial] = Stage.TRIALLING

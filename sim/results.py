@@ -1,0 +1,204 @@
+"""Run results: the summary, tidy tables, and :func:`simulate`, the Python entry point."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config
+from sim.model import KnowledgeMobilisationModel
+from sim.population import STAGE_NAMES, Stage
+from sim.processes.calendar import WEEKS_PER_TERM, WEEKS_PER_YEAR
+
+__all__ = ["RunResult", "simulate", "summarise", "timeseries_frame", "schools_frame"]
+
+
+@dataclass
+class RunResult:
+    """What one run produced.
+
+    Attributes:
+        summary: Scalar outcomes (see :func:`summarise`); ``None`` where undefined
+            (e.g. weeks to half uptake when uptake never reached half).
+        timeseries: One row per week, network-wide: a column per stage count, uptake, use, spread,
+            mean knowledge and quality, pupils reached, teacher-hours.
+        schools: The same per school and week (tidy: one row per school and week).
+        config: The resolved configuration.
+        model: The Mesa model, at the horizon.
+
+    """
+
+    summary: dict[str, Any]
+    timeseries: pd.DataFrame
+    schools: pd.DataFrame
+    config: Config
+    model: KnowledgeMobilisationModel
+
+    @property
+    def config_dict(self) -> dict[str, Any]:
+        """The resolved configuration as plain data."""
+        return dataclasses.asdict(self.config)
+
+
+def simulate(
+    scenario: str = "new_forest",
+    seed: int = 0,
+    overrides: Sequence[str] = (),
+    *,
+    config: Config | None = None,
+) -> RunResult:
+    """Run one simulation to its horizon.
+
+    Args:
+        scenario: Scenario preset, a file in ``configs/scenario/`` (same vocabulary as the CLI).
+        seed: Run seed.
+        overrides: Hydra-style ``"key=value"`` overrides, as on the command line.
+        config: A ready configuration; if given, ``scenario``, ``seed`` and ``overrides`` are
+            ignored.
+
+    Returns:
+        The run's :class:`RunResult`.
+
+    Raises:
+        sim.config.ConfigError: Invalid scenario, key or value (one-line message).
+
+    """
+    if config is None:
+        from sim.compose import build_config
+
+        config = build_config(scenario=scenario, seed=seed, overrides=overrides)
+    model = KnowledgeMobilisationModel(config).run()
+    return RunResult(
+        summary=summarise(model),
+        timeseries=timeseries_frame(model),
+        schools=schools_frame(model),
+        config=model.config,
+        model=model,
+    )
+
+
+def _first_week_at_least(series: np.ndarray, level: float) -> int | None:
+    hit = np.flatnonzero(series >= level - 1e-12)
+    return int(hit[0]) + 1 if len(hit) else None
+
+
+def _none_if_nan(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def summarise(model: KnowledgeMobilisationModel) -> dict[str, Any]:
+    """Scalar outcomes of a run at its horizon (MODEL.md §7).
+
+    ``uptake`` is the share of staff who adopted or embedded the practice; ``use`` adds those
+    trialling; ``spread`` is uptake among non-participants. Weeks count from 1.
+    """
+    staff = model.staff
+    t = model.record.weeks_recorded
+    if t == 0:
+        raise ValueError("the model has not been stepped")
+    rec = model.record.totals()
+    counts = rec.stages[:t].sum(axis=1)  # weeks x stages
+    n_staff = staff.n
+    n_part = int(staff.participant.sum())
+    uptake = (counts[:, Stage.ADOPTED] + counts[:, Stage.EMBEDDED]) / n_staff
+    use = uptake + counts[:, Stage.TRIALLING] / n_staff
+    spread = rec.spread_users[:t].sum(axis=1) / max(n_staff - n_part, 1)
+    hours = float(rec.hours[:t].sum())
+    adopters = int(round(uptake[-1] * n_staff))
+    pupils = float(staff.pupils.sum())
+    summary: dict[str, Any] = {
+        "weeks": t,
+        "staff": n_staff,
+        "participants": n_part,
+        "schools": model.schools.n,
+        "pupils": pupils,
+        "uptake_final": float(uptake[-1]),
+        "use_final": float(use[-1]),
+        "spread_final": float(spread[-1]),
+        "participants_knowledge": float(rec.participant_knowledge[t - 1].sum() / max(n_part, 1)),
+        "mean_knowledge": float(rec.knowledge[t - 1].sum() / n_staff),
+        "mean_quality": float(rec.quality[t - 1].sum() / n_staff),
+        "weeks_to_quarter_uptake": _first_week_at_least(uptake, 0.25),
+        "weeks_to_half_uptake": _first_week_at_least(uptake, 0.5),
+        "peak_uptake": float(uptake.max()),
+        "resistant_final": int(rec.resistant[t - 1].sum()),
+        "embedded_final": int(counts[-1, Stage.EMBEDDED]),
+        "lapsed_final": int(counts[-1, Stage.LAPSED]),
+        "pupils_reached": float(rec.pupils_reached[t - 1].sum()),
+        "pupil_gain": float(rec.pupil_gain[t - 1].sum() / pupils) if pupils else 0.0,
+        "teacher_hours": hours,
+        "hours_per_adopter": hours / adopters if adopters else None,
+    }
+    for year in range(1, t // WEEKS_PER_YEAR + 1):
+        summary[f"uptake_year_{year}"] = float(uptake[year * WEEKS_PER_YEAR - 1])
+    school_uptake = _school_uptake(model)[:t]
+    summary["school_uptake_sd"] = float(school_uptake[-1].std())
+    return summary
+
+
+def _school_uptake(model: KnowledgeMobilisationModel) -> np.ndarray:
+    st = model.record.totals().stages
+    return (st[..., Stage.ADOPTED] + st[..., Stage.EMBEDDED]) / model.schools.size
+
+
+def _calendar_columns(t: int) -> dict[str, np.ndarray]:
+    week = np.arange(t)
+    return {
+        "week": week + 1,
+        "year": week // WEEKS_PER_YEAR + 1,
+        "term": (week % WEEKS_PER_YEAR) // WEEKS_PER_TERM + 1,
+    }
+
+
+def timeseries_frame(model: KnowledgeMobilisationModel) -> pd.DataFrame:
+    """Network-wide weekly table: one row per week, a column per stage count."""
+    staff = model.staff
+    t = model.record.weeks_recorded
+    rec = model.record.totals()
+    counts = rec.stages[:t].sum(axis=1)
+    n = staff.n
+    n_part = int(staff.participant.sum())
+    cols = _calendar_columns(t)
+    for i, name in enumerate(STAGE_NAMES):
+        cols[name] = counts[:, i]
+    cols["resistant"] = rec.resistant[:t].sum(axis=1)
+    cols["uptake"] = (counts[:, Stage.ADOPTED] + counts[:, Stage.EMBEDDED]) / n
+    cols["use"] = cols["uptake"] + counts[:, Stage.TRIALLING] / n
+    cols["spread"] = rec.spread_users[:t].sum(axis=1) / max(n - n_part, 1)
+    cols["mean_knowledge"] = rec.knowledge[:t].sum(axis=1) / n
+    cols["mean_quality"] = rec.quality[:t].sum(axis=1) / n
+    cols["pupils_reached"] = rec.pupils_reached[:t].sum(axis=1)
+    cols["teacher_hours"] = rec.hours[:t].sum(axis=1)
+    return pd.DataFrame(cols)
+
+
+def schools_frame(model: KnowledgeMobilisationModel) -> pd.DataFrame:
+    """Per-school weekly table: one row per (school, week)."""
+    sch = model.schools
+    t = model.record.weeks_recorded
+    rec = model.record.totals()
+    s = sch.n
+    cal = _calendar_columns(t)
+    cols: dict[str, np.ndarray] = {
+        "school": np.repeat(np.arange(s), t),
+        **{k: np.tile(v, s) for k, v in cal.items()},
+    }
+    stages = rec.stages[:t].transpose(1, 0, 2).reshape(s * t, -1)
+    for i, name in enumerate(STAGE_NAMES):
+        cols[name] = stages[:, i]
+    size = np.repeat(sch.size, t)
+    cols["staff"] = size
+    cols["resistant"] = rec.resistant[:t].T.ravel()
+    cols["uptake"] = (stages[:, Stage.ADOPTED] + stages[:, Stage.EMBEDDED]) / size
+    cols["use"] = cols["uptake"] + stages[:, Stage.TRIALLING] / size
+    cols["mean_knowledge"] = rec.knowledge[:t].T.ravel() / size
+    cols["mean_quality"] = rec.quality[:t].T.ravel() / size
+    cols["pupils_reached"] = rec.pupils_reached[:t].T.ravel()
+    cols["teacher_hours"] = rec.hours[:t].T.ravel()
+    return pd.DataFrame(cols)
