@@ -1,0 +1,1 @@
+"""Runnable experiments: single runs, benchmarks (and, later, comparisons and sweeps)."""
