@@ -74,7 +74,7 @@ def _build_config_cached(overrides: tuple[str, ...]) -> Config:
 
 
 def _compose(overrides: list[str]) -> DictConfig:
-    _check_scenario(overrides)
+    _check_groups(overrides)
     try:
         if GlobalHydra.instance().is_initialized():  # inside a Hydra app: reuse its search path
             return compose(config_name="config", overrides=overrides)
@@ -86,13 +86,18 @@ def _compose(overrides: list[str]) -> DictConfig:
         raise ConfigError(_one_line(exc)) from exc
 
 
-def _check_scenario(overrides: list[str]) -> None:
+#: Config groups: folders of ``configs/`` whose files are options (``group=option``).
+GROUPS = ("scenario", "strategy", "mode", "selection", "leadership")
+
+
+def _check_groups(overrides: list[str]) -> None:
     for ov in overrides:
         key, _, value = ov.partition("=")
-        if key.lstrip("+~") == "scenario" and value not in available_options("scenario"):
+        group = key.lstrip("+~")
+        if group in GROUPS and value not in available_options(group):
             raise ConfigError(
-                f"scenario = {value!r} is not a known scenario; choose one of: "
-                + ", ".join(available_options("scenario"))
+                f"{group} = {value!r} is not a known {group} option; choose one of: "
+                + ", ".join(available_options(group))
             )
 
 

@@ -101,7 +101,10 @@ class SchoolsConfig:
     """Schools, staff and pupils (ODD §2)."""
 
     phase: str = param(
-        "primary", choices=("primary", "secondary"), source="[seed 000]", help="school phase"
+        "primary",
+        choices=("primary", "secondary"),
+        source="[seed 000]",
+        help="school phase (a label: teachers, leaders and team_size set the structure)",
     )
     teachers: Any = param(
         [6, 7, 8, 8, 9, 10, 10, 12],
@@ -139,7 +142,7 @@ class SchoolsConfig:
         low=0,
         high=1,
         source="[assume]",
-        help="share of non-opinion-former teachers who are middle leaders",
+        help="share of teachers (senior leaders excluded) who are middle leaders",
     )
     early_career_share: float = param(
         0.15, low=0, high=1, source="[assume]", help="share of teachers in their first years"
@@ -152,7 +155,11 @@ class SchoolsConfig:
         help="pupils taught by a teacher",
     )
     pupils_per_leader: float = param(
-        7.0, low=0, unit="pupils", source="[assume]", help="pupils taught by a senior leader"
+        0.0,
+        low=0,
+        unit="pupils",
+        source="[seed 000: the 1,470 pupils are counted over the 70 teachers]",
+        help="pupils taught by a senior leader (beyond the teachers' classes)",
     )
     trust_climate: Any = param(
         0.6,
@@ -168,7 +175,7 @@ class SchoolsConfig:
         high=1,
         per_school=True,
         source="[assume]",
-        help="share of pupils eligible for free school meals (reported, not yet a mechanism)",
+        help="share of pupils eligible for free school meals (recorded; no mechanism uses it yet)",
     )
 
 
@@ -209,6 +216,13 @@ class NetworkConfig:
         low=1,
         source="[calibrated to de Jong et al. 2022 centralisation]",
         help="how strongly opinion formers attract advice seekers (relative attractiveness)",
+    )
+    opinion_former_trust_bonus: float = param(
+        0.8,
+        low=0,
+        high=1,
+        source="[seed 000: 'trusted work-related expertise and advice'; calibrated to pattern 4]",
+        help="share of the gap to full trust added to the mean trust of ties to opinion formers",
     )
     trust_concentration: float = param(
         10.0,
@@ -314,8 +328,15 @@ class SelectionConfig:
 
     policy: str = param(
         "mixed",
-        choices=("mixed", "random"),
-        source="[seed 000: senior leaders plus opinion formers]",
+        choices=(
+            "mixed",
+            "random",
+            "opinion_formers",
+            "senior_leaders",
+            "middle_leaders",
+            "early_career",
+        ),
+        source="[seed 000: senior leaders plus opinion formers; seed 001]",
         help="how participants are chosen",
     )
     per_school: Any = param(
@@ -361,6 +382,52 @@ class StrategyConfig:
     )
     session_hours: float = param(
         1.0, low=0, unit="hours", source="[seed 000: twilight sessions]", help="length of a session"
+    )
+    pilot_size: int = param(
+        2,
+        low=0,
+        unit="staff",
+        source="[seed 000: start small; assume size]",
+        help="start_small: colleagues each participant brings into the pilot (most trusting ties)",
+    )
+    q_ready: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[seed 000: 'showing positive impact'; assume level]",
+        help="start_small: mean pilot quality at which the whole staff is brought in",
+    )
+    max_wait_terms: int = param(
+        3,
+        low=0,
+        unit="terms",
+        source="[assume]",
+        help="start_small: terms after the pilot starts when the whole staff is brought in anyway",
+    )
+    materials_knowledge: float = param(
+        0.05,
+        low=0,
+        high=1,
+        source="[assume; lit: EEF Literacy Octopus]",
+        help="broadcast: share of the knowledge gap closed by reading the materials",
+    )
+
+
+@dataclass
+class ModeConfig:
+    """How mobilisation is carried out (seed 003): champions, learning conversations, or both."""
+
+    name: str = param(
+        "none",
+        choices=("none", "champions", "learning_conversations", "both"),
+        source="[seed 003]",
+        help="mobilisation mode, combinable with any rollout strategy",
+    )
+    champion_visibility: float = param(
+        1.5,
+        low=1,
+        source="[seed 003; assume]",
+        help="champions: how much more a participant's practice counts in colleagues' social proof",
     )
 
 
@@ -425,6 +492,45 @@ class LeadershipConfig:
         source="[seed 000, 001]",
         help="L: leaders stay involved, check in, keep reminders up",
     )
+    research_lead: Any = param(
+        False,
+        per_school=True,
+        source="[seed 000: a dedicated member of staff]",
+        help="a research lead finds, reads and passes on research",
+    )
+    research_lead_support: float = param(
+        0.2,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="how-to support a research lead adds (capped at 1)",
+    )
+    research_lead_hours: float = param(
+        2.0, low=0, unit="hours/week", source="[assume]", help="a research lead's weekly time"
+    )
+    out_of_sight_rate: float = param(
+        0.04,
+        low=0,
+        high=1,
+        unit="1/week",
+        source="[seed 001: 'it goes out of sight'; assume rate]",
+        help="weekly hazard the work goes out of sight at zero involvement and formalisation",
+    )
+    back_in_sight_rate: float = param(
+        0.25,
+        low=0,
+        high=1,
+        unit="1/week",
+        source="[seed 000: check-ins, ambient reminders; assume rate]",
+        help="weekly chance, at full involvement, that check-ins bring the work back in sight",
+    )
+    control_back_trust_loss: float = param(
+        0.15,
+        low=0,
+        high=1,
+        source="[seed 003; assume]",
+        help="share of trust in leaders lost when leaders take control back after a failure",
+    )
     howto_support: Any = param(
         0.5,
         low=0,
@@ -454,7 +560,13 @@ class DecisionConfig:
         high=1,
         low_open=True,
         source="[assume; lit: Valente 1996]",
-        help="mean of the Beta-distributed adoption threshold",
+        help="mean of the adoption threshold (see threshold_distribution)",
+    )
+    threshold_distribution: str = param(
+        "beta",
+        choices=("beta", "normal"),
+        source="[lit: Valente 1996 (beta on [0,1]); Granovetter 1978 (normal)]",
+        help="distribution of thresholds with the given mean and sd",
     )
     threshold_sd: float = param(
         0.15, low=0, source="[assume]", help="standard deviation of the threshold"
@@ -497,6 +609,34 @@ class DecisionConfig:
         high=1,
         source="[assume]",
         help="extra readiness a lapsed person needs before becoming interested again",
+    )
+    resistance_rate: float = param(
+        0.3,
+        low=0,
+        high=1,
+        source="[assume; seed 001, Daly 2010]",
+        help="rho: pressured, unpersuaded staff turn resistant with probability rho (1 - tau)",
+    )
+    resistance_margin: float = param(
+        0.1,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="m: pressure turns staff resistant only when readiness < threshold - m",
+    )
+    resistance_exit: float = param(
+        0.15,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="delta-theta: extra readiness a resistant person needs to become interested",
+    )
+    resistant_influence: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[lit: Daly 2010, negative opinion leadership; assume weight]",
+        help="how much a resistant adviser subtracts from a colleague's social proof",
     )
     leader_trust_concentration: float = param(
         10.0,
@@ -614,7 +754,10 @@ class PracticeConfig:
         1.0, low=0, source="[assume]", help="relative hazard increase without formalisation"
     )
     lapse_support_ended: float = param(
-        1.0, low=0, source="[assume]", help="relative hazard increase after PLN support ends"
+        2.0,
+        low=0,
+        source="[assume; lit: Datnow 2005]",
+        help="relative hazard increase after PLN support ends",
     )
     embedded_lapse_factor: float = param(
         0.1, low=0, high=1, source="[seed 002; assume]", help="embedded users' relative hazard"
@@ -638,6 +781,20 @@ class TrustConfig:
         high=1,
         source="[assume]",
         help="share of trust lost on a person's ties when their trial fails",
+    )
+
+
+@dataclass
+class TurnoverConfig:
+    """Staff turnover at school-year ends (MODEL.md §3 step 2)."""
+
+    rate: float = param(
+        0.09,
+        low=0,
+        high=1,
+        unit="1/year",
+        source="[lit: DfE teacher leaver rates 7.8-9.2%]",
+        help="share of staff who leave at each year end (replaced by unaware newcomers)",
     )
 
 
@@ -675,11 +832,13 @@ class Config:
     pln: PLNConfig = field(default_factory=PLNConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    mode: ModeConfig = field(default_factory=ModeConfig)
     leadership: LeadershipConfig = field(default_factory=LeadershipConfig)
     decision: DecisionConfig = field(default_factory=DecisionConfig)
     conversation: ConversationConfig = field(default_factory=ConversationConfig)
     practice: PracticeConfig = field(default_factory=PracticeConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
+    turnover: TurnoverConfig = field(default_factory=TurnoverConfig)
     outcomes: OutcomesConfig = field(default_factory=OutcomesConfig)
 
     @property
@@ -745,7 +904,7 @@ class Config:
                 f"(got {total:g})"
             )
         m = d.threshold_mean
-        if d.threshold_sd**2 >= m * (1 - m):
+        if d.threshold_distribution == "beta" and d.threshold_sd**2 >= m * (1 - m):
             raise ConfigError(
                 f"decision.threshold_sd must be below sqrt(mean*(1-mean)) = "
                 f"{math.sqrt(m * (1 - m)):.4f} for a Beta threshold (got {d.threshold_sd:g})"

@@ -3,8 +3,6 @@
 Every week the model runs these processes, in this order; each reads the state left by the
 previous one (synchronous within a process: agents are updated all at once, so the order of
 agents never matters). Processes are modules of one contract (:class:`sim.processes.Process`).
-Turnover (step 2) and leadership actions (step 4) slot in between the calendar and the PLN, and
-between the PLN and mobilisation, when they are added.
 """
 
 from __future__ import annotations
@@ -13,24 +11,28 @@ from sim.processes import (
     Calendar,
     Conversation,
     Decision,
+    LeadershipActions,
     Mobilisation,
     Outcomes,
     PLNLearning,
     Practice,
     Process,
     TrustUpdate,
+    Turnover,
 )
 
 __all__ = ["WEEKLY_ORDER"]
 
 #: The weekly order (MODEL.md §3).
 WEEKLY_ORDER: tuple[type[Process], ...] = (
-    Calendar,  # 1. term, year, workshop and session weeks, PLN support
+    Calendar,  # 1. term, year, workshop and session weeks, PLN support, perception
+    Turnover,  # 2. at year ends staff leave; newcomers take their posts
     PLNLearning,  # 3. participants attend workshops, learn, build network trust
-    Mobilisation,  # 5. the strategy exposes staff (launch, sessions)
+    LeadershipActions,  # 4. check-ins keep the work in sight (or it slips out of sight)
+    Mobilisation,  # 5. the strategy exposes staff (pilot, launch, sessions, materials)
     Conversation,  # 6. advice-tie conversations: awareness and know-how
-    Decision,  # 7. readiness vs threshold: interest and trials
+    Decision,  # 7. readiness vs threshold: resistance, interest and trials
     Practice,  # 8. quality, adoption, embedding, lapse
-    TrustUpdate,  # 9. trust on ties
+    TrustUpdate,  # 9. trust on ties; leaders may take control back after a failure
     Outcomes,  # 10. pupil gains, costs, record
 )

@@ -11,6 +11,7 @@ import numpy as np
 from sim.agents import Leader, OpinionFormer, StaffMember, Teacher
 from sim.config import Config
 from sim.loop import WEEKLY_ORDER
+from sim.modes import make_mode
 from sim.population import Role, build_population
 from sim.processes import Process, WeekContext
 from sim.processes.calendar import WEEKS_PER_YEAR
@@ -60,24 +61,72 @@ class KnowledgeMobilisationModel(mesa.Model):
         self.tie_ptr = np.searchsorted(self.ties.seeker, np.arange(staff.n + 1))
         staff.participant = select_participants(config, schools, staff, self.ties, self.streams)
         staff.network_trust = np.where(staff.participant, config.pln.initial_network_trust, 0.0)
+        #: Number of staff selected for the PLN at the start (turnover may take some away).
+        self.participants_selected = int(staff.participant.sum())
 
-        # Per-slot views of school levers that do not change during a run.
+        # Per-slot views of school levers. Arrays are replaced, never written in place, when they
+        # change (turnover, leaders taking control back), so processes can cache on identity.
         self.free_hours = staff.capacity + schools.collab_hours[staff.school]
-        self.howto_of_staff = schools.howto_support[staff.school]
+        howto = np.minimum(
+            schools.howto_support + config.leadership.research_lead_support * schools.research_lead,
+            1.0,
+        )
+        self.howto_of_staff = howto[staff.school]
         self.signal_of_staff = schools.signal[staff.school]
+        #: Distributed leadership in force (leaders may take control back after a failure).
+        self.distributed = schools.distributed_leadership.copy()
+        #: Schools whose leaders took control back after a visible failure.
+        self.control_taken = np.zeros(schools.n, dtype=bool)
 
         #: Schools whose participants have attended a workshop.
         self.pln_started = np.zeros(schools.n, dtype=bool)
-        #: Schools where a strategy has brought the work in sight of non-participants.
+        #: Schools where a strategy has brought the work in sight of some non-participants.
         self.in_sight = np.zeros(schools.n, dtype=bool)
+        #: Staff a strategy has brought the work in sight of (a launch: everyone; a pilot: some).
+        self.exposed = np.zeros(staff.n, dtype=bool)
+        #: Schools where the work has gone out of sight (leadership actions).
+        self.out_of_sight = np.zeros(schools.n, dtype=bool)
+        self._perception_key: tuple | None = None
         self.week = 0
         self.horizon_weeks = config.years * WEEKS_PER_YEAR
         self.now = WeekContext()
         self._trust_total: tuple[np.ndarray, np.ndarray] | None = None
         self.record = Record(self.horizon_weeks, staff.n, schools.first_slot, staff.school)
+        self.mode = make_mode(config.mode.name, self)
         self.processes = [cls(self) for cls in (order or WEEKLY_ORDER)]
         self.agent_at = self._create_agents()
         self.running = True
+
+    def refresh_perception(self) -> None:
+        """Set what each person perceives of the school's levers (only when it changes).
+
+        The school's signal (formalisation x involvement) and its how-to support reach
+        participants always, and anyone else only while the work is in sight for them: a
+        strategy has exposed them and the school has not let the work go out of sight. Otherwise
+        "when people return from network meetings it goes out of sight" (seed 001). Participants
+        also get the facilitator's how-to support while the PLN is supported. The mode decides
+        how deep the collaboration is for those reached (learning conversations: joint work).
+        """
+        staff, now = self.staff, self.now
+        key = (
+            now.support_active,
+            self.exposed.tobytes(),
+            self.out_of_sight.tobytes(),
+            staff.participant.tobytes(),
+        )
+        if key == self._perception_key:
+            return
+        self._perception_key = key
+        facilitator = self.config.pln.facilitator_support if now.support_active else 0.0
+        reached = staff.participant | (self.exposed & ~self.out_of_sight[staff.school])
+        now.reached = reached
+        now.signal = np.where(reached, self.signal_of_staff, 0.0)
+        now.support = np.where(
+            staff.participant,
+            np.maximum(self.howto_of_staff, facilitator),
+            np.where(reached, self.howto_of_staff, 0.0),
+        )
+        now.depth = self.mode.depth(reached)
 
     def trust_by_seeker(self) -> np.ndarray:
         """Total trust on each person's advice ties (cached until tie trust changes)."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
+from scipy import stats
 
 from sim.config import SESSION_PERIOD_WEEKS, Config
 from sim.networks import generate_school_network
@@ -31,6 +32,7 @@ __all__ = [
     "Ties",
     "build_population",
     "stage_lookup",
+    "threshold_ppf",
 ]
 
 
@@ -96,6 +98,7 @@ class Schools:
     collab_hours: np.ndarray  # hours/week allocated to every member of staff
     session_period: np.ndarray  # weeks between whole-staff sessions
     release: np.ndarray  # participants released for workshops
+    research_lead: np.ndarray  # a dedicated research lead
 
 
 @dataclass
@@ -137,6 +140,7 @@ class Ties:
     seeker: np.ndarray
     adviser: np.ndarray
     trust: np.ndarray
+    initial_trust: np.ndarray  # as drawn at set-up (a newcomer's ties start here)
 
     @property
     def n(self) -> int:
@@ -174,11 +178,14 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
     seeker = np.concatenate([t[0] for t in ties]).astype(np.int64)
     adviser = np.concatenate([t[1] for t in ties]).astype(np.int64)
     kappa = config.network.trust_concentration
+    # Opinion formers are, by definition, colleagues' *trusted* advisers (seed 000): ties to them
+    # start closer to full trust.
     climate = schools.trust_climate[school[seeker]]
-    trust = _beta_mean(streams.setup("tie_trust"), climate, kappa)
+    bonus = config.network.opinion_former_trust_bonus * opinion_former[adviser]
+    trust = _beta_mean(streams.setup("tie_trust"), climate + bonus * (1 - climate), kappa)
 
     d = config.decision
-    threshold = _beta_mean(streams.setup("threshold"), np.full(n, d.threshold_mean), _beta_kappa(d))
+    threshold = threshold_ppf(streams.setup("threshold").random(n), d)
     capacity = streams.setup("capacity").gamma(
         d.capacity_shape, d.capacity_mean_hours / d.capacity_shape, size=n
     )
@@ -207,7 +214,8 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
         network_trust=np.zeros(n),
         pupil_gain=np.zeros(n),
     )
-    return schools, staff, Ties(seeker=seeker, adviser=adviser, trust=trust)
+    ties = Ties(seeker=seeker, adviser=adviser, trust=trust, initial_trust=trust.copy())
+    return schools, staff, ties
 
 
 def _build_schools(config: Config, n_schools: int, first: np.ndarray, size: np.ndarray) -> Schools:
@@ -234,6 +242,7 @@ def _build_schools(config: Config, n_schools: int, first: np.ndarray, size: np.n
         collab_hours=np.asarray(lv.collab_hours_per_week, float),
         session_period=np.array([SESSION_PERIOD_WEEKS[f] for f in lv.session_frequency]),
         release=np.asarray(lv.release_for_workshops, bool),
+        research_lead=np.asarray(lv.research_lead, bool),
     )
 
 
@@ -265,10 +274,20 @@ def _school_roles(
     return role, team, of
 
 
-def _beta_kappa(d) -> float:
-    """Beta concentration giving the threshold its configured mean and sd."""
+def threshold_ppf(u: np.ndarray, d) -> np.ndarray:
+    """Thresholds from uniforms by the inverse CDF of the configured distribution.
+
+    ``beta`` (default; Valente 1996) has the configured mean and sd on [0, 1]; ``normal``
+    (Granovetter 1978) may fall below 0 (acts unprompted) or above 1 (never persuaded).
+    Inverse-CDF draws keep the thresholds a fixed function of one uniform per slot.
+    """
     m, sd = d.threshold_mean, d.threshold_sd
-    return m * (1 - m) / sd**2 - 1 if sd > 0 else np.inf
+    if sd == 0:
+        return np.full(len(u), m)
+    if d.threshold_distribution == "normal":
+        return stats.norm.ppf(u, loc=m, scale=sd)
+    kappa = m * (1 - m) / sd**2 - 1
+    return stats.beta.ppf(u, m * kappa, (1 - m) * kappa)
 
 
 def _beta_mean(rng: np.random.Generator, mean: np.ndarray, kappa: float) -> np.ndarray:

@@ -66,7 +66,7 @@ class ReferenceConversation(Process):
             if adviser.stage in _TALKING and not adviser.resistant:
                 heard = True
             gap = adviser.knowledge - k_i
-            if gap > 0:
+            if gap > 0 and not adviser.resistant:
                 self.helpful[tie] = True
                 gain += w * gap
                 weight += w
@@ -82,12 +82,19 @@ class ReferenceDecision(Process):
     def step(self, week: int) -> None:
         """Every agent decides; then all stage changes are applied."""
         m = self.model
-        self.u_act = m.streams.uniform("decision.act", week, m.staff.n)
-        self.u_noise = m.streams.uniform("decision.noise", week, m.staff.n)
-        self.pending: list[tuple[StaffMember, str]] = []
+        n = m.staff.n
+        self.u_act = m.streams.uniform("decision.act", week, n)
+        self.u_noise = m.streams.uniform("decision.noise", week, n)
+        self.pressured = m.now.pressured
+        self.u_resist = (
+            m.streams.uniform("decision.resistance", week, n) if self.pressured.any() else None
+        )
+        self.visibility = m.mode.visibility()
+        self.pending: list[tuple[StaffMember, str, bool]] = []
         m.agents.shuffle_do(self.decide)
-        for agent, stage in self.pending:
+        for agent, stage, resistant in self.pending:
             agent.stage = stage
+            agent.resistant = resistant
 
     def readiness(self, agent: StaffMember) -> float:
         """``w_social E_i + w_formal P_s tau_i + w_support H_i k_i`` for one agent."""
@@ -97,7 +104,9 @@ class ReferenceDecision(Process):
         total = 0.0
         for adviser, tie in agent.advisers:
             w = agent.tie_trust(tie)
-            shown = adviser.quality if adviser.stage in _USING else 0.0
+            visible = float(self.visibility[adviser.slot])
+            shown = adviser.quality * visible if adviser.stage in _USING else 0.0
+            shown -= d.resistant_influence * (1.0 if adviser.resistant else 0.0)
             seen += w * shown
             total += w
         social_weight = d.w_social * (1.0 / total) if total > 0 else 0.0
@@ -107,26 +116,46 @@ class ReferenceDecision(Process):
         return seen * social_weight + formal + d.w_support * support * agent.knowledge
 
     def decide(self, agent: StaffMember) -> None:
-        """One agent's transition this week, if any."""
+        """One agent's resistance and transition this week, if any."""
         m = self.model
         d = m.config.decision
         stage = agent.stage
-        if stage not in ("aware", "interested", "lapsed") or agent.resistant:
+        if stage not in ("aware", "interested", "lapsed"):
             return
         ready = self.readiness(agent)
-        act = self.u_act[agent.slot] < d.p_act
-        need = agent.threshold + d.relapse_margin if stage == "lapsed" else agent.threshold
-        persuaded = ready >= need and act
+        resistant = agent.resistant
+        if (
+            not resistant
+            and self.pressured[agent.slot]
+            and ready < agent.threshold - d.resistance_margin
+            and self.u_resist[agent.slot] < d.resistance_rate * (1.0 - agent.trust_in_leaders)
+        ):
+            resistant = True
+        if resistant:
+            need = agent.threshold + d.resistance_exit
+        elif stage == "lapsed":
+            need = agent.threshold + d.relapse_margin
+        else:
+            need = agent.threshold
+        persuaded = ready >= need and self.u_act[agent.slot] < d.p_act
+        if persuaded and resistant:  # convinced at last: stops resisting, becomes interested
+            self.pending.append((agent, "interested", False))
+            return
         has_time = agent.capacity + float(m.schools.collab_hours[agent.school]) >= d.trial_hours
         tries_anyway = (
             d.noise_enabled
             and self.u_noise[agent.slot] < d.noise_rate
             and stage in ("aware", "interested")
         )
-        if has_time and ((persuaded and stage == "interested") or tries_anyway):
-            self.pending.append((agent, "trialling"))
+        if resistant:
+            new_stage = stage
+        elif has_time and ((persuaded and stage == "interested") or tries_anyway):
+            new_stage = "trialling"
         elif persuaded and stage in ("aware", "lapsed"):
-            self.pending.append((agent, "interested"))
+            new_stage = "interested"
+        else:
+            new_stage = stage
+        self.pending.append((agent, new_stage, resistant))
 
 
 #: The weekly order with the reference conversation and decision swapped in.

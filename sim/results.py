@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +16,15 @@ from sim.model import KnowledgeMobilisationModel
 from sim.population import STAGE_NAMES, Stage
 from sim.processes.calendar import WEEKS_PER_TERM, WEEKS_PER_YEAR
 
-__all__ = ["RunResult", "simulate", "summarise", "timeseries_frame", "schools_frame"]
+__all__ = [
+    "RunResult",
+    "no_pln_config",
+    "schools_lapsed_share",
+    "simulate",
+    "summarise",
+    "timeseries_frame",
+    "schools_frame",
+]
 
 
 @dataclass
@@ -74,22 +82,52 @@ def simulate(
 
         config = build_config(scenario=scenario, seed=seed, overrides=overrides)
     model = KnowledgeMobilisationModel(config).run()
+    baseline = KnowledgeMobilisationModel(no_pln_config(model.config)).run()
+    effect = _pupil_effect_by_school(model, baseline)
+    summary = summarise(model)
+    pupils = model.staff.pupils
+    by_school_pupils = np.add.reduceat(pupils, model.schools.first_slot)
+    total = by_school_pupils.sum()
+    summary["pupil_effect"] = float((effect[-1] * by_school_pupils).sum() / total) if total else 0.0
+    schools = schools_frame(model)
+    schools["pupil_effect"] = effect.T.ravel()
     return RunResult(
-        summary=summarise(model),
+        summary=summary,
         timeseries=timeseries_frame(model),
-        schools=schools_frame(model),
+        schools=schools,
         config=model.config,
         model=model,
     )
 
 
+def no_pln_config(config: Config) -> Config:
+    """The same run without the PLN: no participants, no workshops, no mobilisation.
+
+    Same seed, so every random stream the PLN does not touch is shared (common random numbers);
+    the difference in pupil outcomes between a run and this one is the PLN's effect
+    (MODEL.md §4.6).
+    """
+    cf = copy.deepcopy(config)
+    cf.pln.support_years = 0
+    cf.selection.per_school = [0] * cf.n_schools
+    cf.selection.leaders_per_school = [0] * cf.n_schools
+    cf.strategy.name = "none"
+    cf.mode.name = "none"
+    return cf.validate()
+
+
+def _pupil_effect_by_school(
+    model: KnowledgeMobilisationModel, baseline: KnowledgeMobilisationModel
+) -> np.ndarray:
+    """Pupil-weighted effect per (week, school): gain with the PLN minus gain without it, SD."""
+    pupils = np.add.reduceat(model.staff.pupils, model.schools.first_slot)
+    gain = model.record.totals().pupil_gain - baseline.record.totals().pupil_gain
+    return np.divide(gain, pupils, out=np.zeros_like(gain), where=pupils > 0)
+
+
 def _first_week_at_least(series: np.ndarray, level: float) -> int | None:
     hit = np.flatnonzero(series >= level - 1e-12)
     return int(hit[0]) + 1 if len(hit) else None
-
-
-def _none_if_nan(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
 def summarise(model: KnowledgeMobilisationModel) -> dict[str, Any]:
@@ -105,10 +143,12 @@ def summarise(model: KnowledgeMobilisationModel) -> dict[str, Any]:
     rec = model.record.totals()
     counts = rec.stages[:t].sum(axis=1)  # weeks x stages
     n_staff = staff.n
-    n_part = int(staff.participant.sum())
+    n_part = model.participants_selected
     uptake = (counts[:, Stage.ADOPTED] + counts[:, Stage.EMBEDDED]) / n_staff
     use = uptake + counts[:, Stage.TRIALLING] / n_staff
-    spread = rec.spread_users[:t].sum(axis=1) / max(n_staff - n_part, 1)
+    spread = rec.spread_users[:t].sum(axis=1) / np.maximum(
+        n_staff - rec.participants[:t].sum(axis=1), 1
+    )
     hours = float(rec.hours[:t].sum())
     adopters = int(round(uptake[-1] * n_staff))
     pupils = float(staff.pupils.sum())
@@ -121,13 +161,17 @@ def summarise(model: KnowledgeMobilisationModel) -> dict[str, Any]:
         "uptake_final": float(uptake[-1]),
         "use_final": float(use[-1]),
         "spread_final": float(spread[-1]),
-        "participants_knowledge": float(rec.participant_knowledge[t - 1].sum() / max(n_part, 1)),
+        "participants_knowledge": float(
+            rec.participant_knowledge[t - 1].sum() / max(rec.participants[t - 1].sum(), 1)
+        ),
         "mean_knowledge": float(rec.knowledge[t - 1].sum() / n_staff),
         "mean_quality": float(rec.quality[t - 1].sum() / n_staff),
         "weeks_to_quarter_uptake": _first_week_at_least(uptake, 0.25),
         "weeks_to_half_uptake": _first_week_at_least(uptake, 0.5),
+        "mean_spread": float(spread.mean()),
         "peak_uptake": float(uptake.max()),
         "resistant_final": int(rec.resistant[t - 1].sum()),
+        "resistant_peak": int(rec.resistant[:t].sum(axis=1).max()),
         "embedded_final": int(counts[-1, Stage.EMBEDDED]),
         "lapsed_final": int(counts[-1, Stage.LAPSED]),
         "pupils_reached": float(rec.pupils_reached[t - 1].sum()),
@@ -137,9 +181,23 @@ def summarise(model: KnowledgeMobilisationModel) -> dict[str, Any]:
     }
     for year in range(1, t // WEEKS_PER_YEAR + 1):
         summary[f"uptake_year_{year}"] = float(uptake[year * WEEKS_PER_YEAR - 1])
+        summary[f"spread_year_{year}"] = float(spread[year * WEEKS_PER_YEAR - 1])
     school_uptake = _school_uptake(model)[:t]
     summary["school_uptake_sd"] = float(school_uptake[-1].std())
+    summary["schools_lapsed_share"] = schools_lapsed_share(school_uptake)
     return summary
+
+
+def schools_lapsed_share(school_uptake: np.ndarray) -> float | None:
+    """Share of schools whose uptake at the horizon is below half their peak.
+
+    Among schools whose uptake ever rose above zero (``None`` if none did; Datnow 2005).
+    """
+    peak = school_uptake.max(axis=0)
+    grew = peak > 0
+    if not grew.any():
+        return None
+    return float((school_uptake[-1][grew] < 0.5 * peak[grew]).mean())
 
 
 def _school_uptake(model: KnowledgeMobilisationModel) -> np.ndarray:
@@ -163,14 +221,15 @@ def timeseries_frame(model: KnowledgeMobilisationModel) -> pd.DataFrame:
     rec = model.record.totals()
     counts = rec.stages[:t].sum(axis=1)
     n = staff.n
-    n_part = int(staff.participant.sum())
     cols = _calendar_columns(t)
     for i, name in enumerate(STAGE_NAMES):
         cols[name] = counts[:, i]
     cols["resistant"] = rec.resistant[:t].sum(axis=1)
     cols["uptake"] = (counts[:, Stage.ADOPTED] + counts[:, Stage.EMBEDDED]) / n
     cols["use"] = cols["uptake"] + counts[:, Stage.TRIALLING] / n
-    cols["spread"] = rec.spread_users[:t].sum(axis=1) / max(n - n_part, 1)
+    cols["spread"] = rec.spread_users[:t].sum(axis=1) / np.maximum(
+        n - rec.participants[:t].sum(axis=1), 1
+    )
     cols["mean_knowledge"] = rec.knowledge[:t].sum(axis=1) / n
     cols["mean_quality"] = rec.quality[:t].sum(axis=1) / n
     cols["pupils_reached"] = rec.pupils_reached[:t].sum(axis=1)

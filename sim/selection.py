@@ -67,3 +67,47 @@ def _random(config, schools, staff, ties, streams) -> np.ndarray:
     """``per_school`` staff chosen uniformly at random in each school."""
     u = streams.setup("selection.random").random(staff.n)
     return _pick(u, schools, config.selection.per_school)
+
+
+def _by_priority(staff: Staff, ties: Ties, priority: np.ndarray) -> np.ndarray:
+    """Score: a priority class first, advice in-degree (how consulted) second."""
+    indegree = np.bincount(ties.adviser, minlength=staff.n)
+    return priority * 1e6 + indegree
+
+
+@_policy("opinion_formers")
+def _opinion_formers(config, schools, staff, ties, streams) -> np.ndarray:
+    """Opinion formers first, then the most consulted other teachers (never senior leaders)."""
+    is_leader = staff.role == Role.SENIOR_LEADER
+    priority = np.where(is_leader, -10.0, staff.opinion_former * 1.0)
+    return _pick(_by_priority(staff, ties, priority), schools, config.selection.per_school)
+
+
+@_policy("senior_leaders")
+def _senior_leaders(config, schools, staff, ties, streams) -> np.ndarray:
+    """Senior leaders (the head first), then middle leaders, then the most consulted teachers."""
+    is_leader = staff.role == Role.SENIOR_LEADER
+    priority = np.where(staff.role == Role.MIDDLE_LEADER, 1.0, 0.0)
+    # Leaders in slot order (the head is first in each school), ahead of everyone else.
+    leader_rank = 3e9 - np.arange(staff.n)
+    score = np.where(is_leader, leader_rank, _by_priority(staff, ties, priority))
+    return _pick(score, schools, config.selection.per_school)
+
+
+@_policy("middle_leaders")
+def _middle_leaders(config, schools, staff, ties, streams) -> np.ndarray:
+    """Middle leaders, most consulted first, then other teachers (never senior leaders)."""
+    priority = np.select(
+        [staff.role == Role.SENIOR_LEADER, staff.role == Role.MIDDLE_LEADER], [-10.0, 1.0], 0.0
+    )
+    return _pick(_by_priority(staff, ties, priority), schools, config.selection.per_school)
+
+
+@_policy("early_career")
+def _early_career(config, schools, staff, ties, streams) -> np.ndarray:
+    """Early-career teachers first, then the least consulted teachers (seed 001: "not NQTs")."""
+    indegree = np.bincount(ties.adviser, minlength=staff.n)
+    priority = np.select(
+        [staff.role == Role.SENIOR_LEADER, staff.role == Role.EARLY_CAREER], [-10.0, 1.0], 0.0
+    )
+    return _pick(priority * 1e6 - indegree, schools, config.selection.per_school)

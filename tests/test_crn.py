@@ -82,24 +82,22 @@ def test_draws_do_not_depend_on_earlier_use():
 
 
 def test_paired_differences_have_far_lower_variance_than_unpaired():
-    """CRN pays: 40 paired seeds vs 40 independent pairs, lever collab hours 1 -> 2 a week.
+    """CRN pays: start small vs whole staff (the project's core comparison) on 3-year spread.
 
-    Statistic: variance ratio unpaired/paired of the difference in 3-year spread, with an F test.
-    Measured ~7x; the test requires > 3x and p < 0.001.
+    40 paired seeds (same seed in both arms) against 40 independent pairs (seeds 40-79 for the
+    whole-staff arm). Statistic: variance ratio unpaired/paired of the difference, with an
+    F test. Measured about 4x; the test requires > 2x and p < 0.001.
     """
     n = 40
-    base = np.array([sim.simulate(seed=s).summary["spread_final"] for s in range(2 * n)])
-    more = np.array(
-        [
-            sim.simulate(seed=s, overrides=("leadership.collab_hours_per_week=2",)).summary[
-                "spread_final"
-            ]
-            for s in range(n)
-        ]
-    )
-    paired = more - base[:n]
-    unpaired = more - base[n:]
+    whole = [sim.simulate(seed=s).summary["spread_final"] for s in range(2 * n)]
+    small = [
+        sim.simulate(seed=s, overrides=("strategy=start_small",)).summary["spread_final"]
+        for s in range(n)
+    ]
+    whole, small = np.array(whole), np.array(small)
+    paired = small - whole[:n]
+    unpaired = small - whole[n:]
     ratio = unpaired.var(ddof=1) / paired.var(ddof=1)
     p = stats.f.sf(ratio, n - 1, n - 1)
-    assert ratio > 3, ratio
+    assert ratio > 2, ratio
     assert p < 0.001, p

@@ -30,6 +30,9 @@ CASES = [
             "years=1",
         ),
     ),
+    # Resistance, negative influence, champions, start small, turnover every year.
+    (5, ("schools.trust_climate=0.2", "decision.resistance_rate=1.0", "mode=champions")),
+    (6, ("strategy=start_small", "mode=both", "turnover.rate=0.3", "years=4")),
 ]
 
 
@@ -48,3 +51,9 @@ def test_whole_runs_agree_exactly(seed, overrides):
     # The comparison is not vacuous: the run moved people through the stages.
     assert len(np.unique(fast.staff.stage)) >= 3
     assert fast.staff.knowledge.max() > 0
+
+
+def test_resistance_case_exercises_resistance():
+    cfg = build_config(seed=5, overrides=CASES[5][1])
+    model = sim.KnowledgeMobilisationModel(cfg, order=REFERENCE_ORDER).run()
+    assert sim.results.summarise(model)["resistant_peak"] > 5

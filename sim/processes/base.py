@@ -53,7 +53,9 @@ class WeekContext:
     support_ended: bool = False
     session_week: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     stage_at_start: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    reached: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     signal: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    depth: np.ndarray = field(default_factory=lambda: np.zeros(0))
     support: np.ndarray = field(default_factory=lambda: np.zeros(0))
     attended_workshop: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     pressured: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))

@@ -17,14 +17,9 @@ class Calendar(Process):
     """Sets this week's :class:`~sim.processes.base.WeekContext`.
 
     A workshop runs in the configured weeks of each year of PLN support; a school holds a
-    whole-staff session when the week of the term is a multiple of its session period.
-
-    It also sets what each person perceives of the school's levers this week. The school's
-    signal (formalisation x involvement) and its how-to support reach participants always, and
-    everyone else only once the work is *in sight* in their school (a strategy has brought it
-    in: ``model.in_sight``); otherwise "when people return from network meetings it goes out of
-    sight" (seed 001). Participants also get the facilitator's how-to support while the PLN is
-    supported.
+    whole-staff session when the week of the term is a multiple of its session period. It then
+    refreshes what each person perceives of the school's levers
+    (:meth:`~sim.model.KnowledgeMobilisationModel.refresh_perception`).
     """
 
     name = "calendar"
@@ -36,9 +31,12 @@ class Calendar(Process):
         # Shared, never written in place: processes that add to them assign new arrays.
         self._no_one = np.zeros(n, dtype=bool)
         self._no_one.flags.writeable = False
-        self._allocated_hours = model.schools.collab_hours * model.schools.size
+        self._no_tie = np.zeros(model.ties.n, dtype=bool)
+        self._no_tie.flags.writeable = False
+        sch = model.schools
+        lead_hours = model.config.leadership.research_lead_hours * sch.research_lead
+        self._allocated_hours = sch.collab_hours * sch.size + lead_hours
         self._allocated_hours.flags.writeable = False
-        self._perception_key: tuple | None = None
 
     def step(self, week: int) -> None:
         """Set up this week's context."""
@@ -56,25 +54,9 @@ class Calendar(Process):
         now.workshop_week = now.support_active and week_of_year in self._workshop_weeks
         now.session_week = now.week_in_term % m.schools.session_period == 0
         now.stage_at_start = staff.stage.copy()
-        self._update_perception(now.support_active)
+        m.refresh_perception()
         now.attended_workshop = self._no_one
         now.pressured = self._no_one
         now.failed_trials = self._no_one
-        now.hours = self._allocated_hours  # collaboration time allocated to all staff
-
-    def _update_perception(self, support_active: bool) -> None:
-        """Set the signal and how-to support each person perceives (only when they change)."""
-        m = self.model
-        key = (support_active, m.in_sight.tobytes())
-        if key == self._perception_key:
-            return
-        self._perception_key = key
-        staff = m.staff
-        facilitator = m.config.pln.facilitator_support if support_active else 0.0
-        reached = staff.participant | m.in_sight[staff.school]
-        m.now.signal = np.where(reached, m.signal_of_staff, 0.0)
-        m.now.support = np.where(
-            staff.participant,
-            np.maximum(m.howto_of_staff, facilitator),
-            np.where(reached, m.howto_of_staff, 0.0),
-        )
+        now.active_ties = now.helpful_ties = self._no_tie
+        now.hours = self._allocated_hours  # allocated collaboration time and research leads

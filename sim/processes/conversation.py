@@ -25,7 +25,7 @@ class Conversation(Process):
 
     * if j talks about the innovation (aware or further, not lapsed, not resistant), an unaware i
       becomes aware;
-    * if j knows more than i, i gains know-how: with ``g_i = sum_j w_ij (k_j - k_i)`` and
+    * if j knows more than i and is not resistant, i gains know-how: with ``g_i = sum_j w_ij (k_j - k_i)`` and
       ``c_i = sum_j w_ij`` over i's active ties to more knowledgeable colleagues,
       ``k_i += min(r_k c_i, 1) * g_i / c_i``. That is MODEL.md's ``k_i += r_k w_ij (k_j - k_i)``
       summed over contacts, with the step capped so nobody overshoots the colleagues they
@@ -63,6 +63,8 @@ class Conversation(Process):
         k = staff.knowledge
         gap = k[dst] - k[src]
         helpful = active & (gap > 0)
+        if staff.resistant.any():  # resistant staff pass nothing on
+            helpful &= ~staff.resistant[dst]
         w = np.where(helpful, ties.trust, 0.0)
         gain_sum = np.bincount(src, weights=w * gap, minlength=n)
         weight_sum = np.bincount(src, weights=w, minlength=n)

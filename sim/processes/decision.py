@@ -14,45 +14,49 @@ USES = stage_lookup(Stage.TRIALLING, Stage.ADOPTED, Stage.EMBEDDED)
 
 
 class Decision(Process):
-    """Stage transitions driven by readiness.
+    """Persuasion, resistance and trying.
 
     Readiness ``R_i = w_social E_i + w_formal P_s tau_i + w_support H_i k_i``, where ``E_i`` is
-    the trust-weighted share of i's advisers who use the practice, each counted by its quality
-    (how visibly well it goes): a complex contagion (Centola & Macy 2007). ``P_s`` is the
-    school's signal (formalisation x involvement, diluted by other priorities), ``tau_i`` trust in
-    leaders and ``H_i`` the how-to support available to i, both as perceived this week
-    (``model.now``: zero for non-participants while the work is out of sight).
+    the trust-weighted mean over i's advisers of what i sees of their practice: a user counts by
+    the quality of their practice (how visibly well it goes; times ``champion_visibility`` for a
+    champion), a resistant adviser counts ``-resistant_influence`` (negative opinion leadership,
+    Daly 2010): a complex contagion (Centola & Macy 2007). ``P_s`` is the school's signal
+    (formalisation x involvement, diluted by other priorities), ``tau_i`` trust in leaders and
+    ``H_i`` the how-to support available to i, both as perceived this week (``model.now``: zero
+    for non-participants while the work is out of sight).
 
-    * aware -> interested when ``R_i >= theta_i`` (lapsed staff need ``theta_i + relapse_margin``);
+    * Resistance: staff pressured this week (a whole-staff launch) who are not using the practice
+      and whose ``R_i < theta_i - m`` turn resistant with probability ``rho (1 - tau_i)``.
+    * aware -> interested when ``R_i >= theta_i`` (lapsed staff need ``theta_i + relapse_margin``;
+      resistant staff need ``theta_i + resistance_exit`` and then stop resisting);
     * interested -> trialling when also the person has ``trial_hours`` free a week (capacity
       plus allocated collaboration time);
     * each transition happens in a given week with probability ``p_act``;
-    * with ``noise_enabled``, an aware or interested person with the time tries anyway with
-      probability ``noise_rate`` a week;
-    * resistant staff do not move.
+    * with ``noise_enabled``, an aware or interested person with the time who is not resistant
+      tries anyway with probability ``noise_rate`` a week.
 
-    Draws: one uniform per slot per week for acting, one for noise.
+    Draws: one uniform per slot per week for acting, one for noise, one for resistance.
     """
 
     name = "decision"
 
     def __init__(self, model) -> None:
         super().__init__(model)
-        d = model.config.decision
-        self.d = d
-        self.has_time = model.free_hours >= d.trial_hours
+        self.d = model.config.decision
         self.may_move = stage_lookup(Stage.AWARE, Stage.INTERESTED, Stage.LAPSED)
         self.may_interest = stage_lookup(Stage.AWARE, Stage.LAPSED)
         self.may_try_anyway = stage_lookup(Stage.AWARE, Stage.INTERESTED)
         self._levers_key: tuple | None = None
         self._trust_key: np.ndarray | None = None
+        self._visibility_key: np.ndarray | None = None
+        self._hours_key: np.ndarray | None = None
 
     def readiness(self) -> np.ndarray:
         """Readiness of every slot this week (see the class docstring)."""
         m, d = self.model, self.d
         staff, ties, now = m.staff, m.ties, m.now
-        # Terms that change only when perception or trust changes are cached on the identity
-        # of the arrays they come from (arrays are replaced, never written in place).
+        # Terms that change only when perception, trust or participants change are cached on
+        # the identity of the arrays they come from (arrays are replaced, never written in place).
         key = (now.signal, now.support, staff.trust_in_leaders)
         if self._levers_key is None or any(
             a is not b for a, b in zip(key, self._levers_key, strict=True)
@@ -66,29 +70,48 @@ class Decision(Process):
             self._social_weight = d.w_social * np.divide(
                 1.0, total, out=np.zeros(staff.n), where=total > 0
             )
-        shown = np.where(USES[staff.stage], staff.quality, 0.0)
+        if staff.participant is not self._visibility_key:
+            self._visibility_key = staff.participant
+            self._visibility = m.mode.visibility()
+        shown = np.where(USES[staff.stage], staff.quality * self._visibility, 0.0)
+        shown -= d.resistant_influence * staff.resistant
         seen = np.bincount(ties.seeker, weights=ties.trust * shown[ties.adviser], minlength=staff.n)
         return (
             seen * self._social_weight + self._formal_term + self._support_weight * staff.knowledge
         )
 
     def step(self, week: int) -> None:
-        """Move ready staff on."""
+        """Resist, or move ready staff on."""
         m, d = self.model, self.d
         staff = m.staff
         n = staff.n
         stage = staff.stage
         if not self.may_move[stage].any():
             return
+        if m.free_hours is not self._hours_key:
+            self._hours_key = m.free_hours
+            self.has_time = m.free_hours >= d.trial_hours
         ready = self.readiness()
         act = m.streams.uniform("decision.act", week, n) < d.p_act
         noise = m.streams.uniform("decision.noise", week, n) < d.noise_rate
+        resisting = staff.resistant
+        pressured = m.now.pressured
+        if pressured.any():
+            resist = m.streams.uniform("decision.resistance", week, n)
+            resisting = resisting | (
+                pressured
+                & self.may_move[stage]
+                & (ready < staff.threshold - d.resistance_margin)
+                & (resist < d.resistance_rate * (1.0 - staff.trust_in_leaders))
+            )
         need = np.where(stage == Stage.LAPSED, staff.threshold + d.relapse_margin, staff.threshold)
-        persuaded = (ready >= need) & act & ~staff.resistant
-        to_interested = persuaded & self.may_interest[stage]
-        can_try = self.has_time & ~staff.resistant
+        need = np.where(resisting, staff.threshold + d.resistance_exit, need)
+        persuaded = (ready >= need) & act
+        to_interested = persuaded & (self.may_interest[stage] | resisting)
+        can_try = self.has_time & ~resisting
         to_trial = persuaded & can_try & (stage == Stage.INTERESTED)
         if d.noise_enabled:
             to_trial |= noise & can_try & self.may_try_anyway[stage]
+        staff.resistant = resisting & ~persuaded
         stage[to_interested] = Stage.INTERESTED
         stage[to_trial] = Stage.TRIALLING

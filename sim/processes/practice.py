@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import COLLABORATION_DEPTH
 from sim.population import Stage
 from sim.processes.base import Process
 from sim.processes.decision import USES
@@ -16,15 +15,18 @@ class Practice(Process):
     """Users practise; quality grows or decays; stages advance or lapse.
 
     * Users (trialling, adopted, embedded) practise:
-      ``q += r_q * time_i * (0.5 + 0.5 H_i) * depth * (1 - q)``, where
-      ``time_i = min(1, free hours / practice_hours_full)`` and ``depth`` the relative rate of
-      the school's kind of collaboration (Warren-Little: storytelling < aid and assistance <
-      sharing < joint work; seed 004). Everyone else's quality decays by ``quality_decay``.
+      ``q += r_q * time_i * (0.5 + 0.5 H_i) * depth_i * k_i * (1 - q)``: understanding paces
+      enactment (MODEL.md's form times knowledge ``k_i``; see docs/ODD.md), where
+      ``time_i = min(1, free hours / practice_hours_full)`` and ``depth_i`` the relative rate of
+      the kind of collaboration i practises in (Warren-Little: storytelling < aid and
+      assistance < sharing < joint work; seed 004; joint work for those reached by learning
+      conversations, :mod:`sim.modes`). Everyone else's quality decays by ``quality_decay``.
     * trialling -> adopted when ``q >= q_adopt``; a trial still short of it after
       ``trial_weeks_max`` weeks has failed (visible failure) and lapses.
     * adopted -> embedded after ``embed_weeks`` weeks of adoption with ``q >= q_embed`` in a school
-      whose routines carry the practice (formalisation or distributed leadership at least
-      ``routine_level``; seed 002).
+      whose routines carry the practice (formalisation or distributed leadership in force at
+      least ``routine_level``; seed 002). Weeks count within the stage held at the start of the
+      week.
     * Users lapse with weekly hazard ``lapse_base * (1 + a_time (1 - time_i)) *
       (1 + a_checkin (1 - L_s)) * (1 + a_formal (1 - F_s)) * (1 + a_support [support ended])``,
       embedded users with ``embedded_lapse_factor`` times that.
@@ -34,17 +36,17 @@ class Practice(Process):
 
     def __init__(self, model) -> None:
         super().__init__(model)
-        cfg = model.config.practice
-        sch = model.schools
-        school = model.staff.school
-        self.cfg = cfg
-        time = np.minimum(model.free_hours / cfg.practice_hours_full, 1.0)
-        self.growth_base = cfg.quality_rate * time * COLLABORATION_DEPTH[cfg.collaboration_kind]
-        self.keep = 1.0 - cfg.quality_decay
-        routine = (sch.formalisation >= cfg.routine_level) | (
-            sch.distributed_leadership >= cfg.routine_level
-        )
-        self.can_embed = routine[school]
+        self.cfg = model.config.practice
+        self._hours_key: np.ndarray | None = None
+        self._growth_key: tuple | None = None
+        self._routine_key: np.ndarray | None = None
+
+    def _refresh_time(self) -> None:
+        """Time-dependent terms (free hours change only with turnover)."""
+        m, cfg = self.model, self.cfg
+        sch, school = m.schools, m.staff.school
+        time = np.minimum(m.free_hours / cfg.practice_hours_full, 1.0)
+        self.growth_base = cfg.quality_rate * time
         hazard = (
             cfg.lapse_base
             * (1 + cfg.lapse_no_time * (1 - time))
@@ -56,8 +58,7 @@ class Practice(Process):
             ended: (h, h * cfg.embedded_lapse_factor)
             for ended, h in ((False, hazard), (True, hazard * (1 + cfg.lapse_support_ended)))
         }
-        self._support_seen: np.ndarray | None = None
-        self._growth = self.growth_base
+        self._growth_key = None
 
     def step(self, week: int) -> None:
         """Practise, advance and lapse."""
@@ -67,21 +68,38 @@ class Practice(Process):
         using = USES[stage]
         if not using.any():
             if q.any():
-                staff.quality = q * self.keep
+                staff.quality = q * (1.0 - cfg.quality_decay)
             return
-        if now.support is not self._support_seen:  # perception changed: rescale growth
-            self._support_seen = now.support
-            self._growth = self.growth_base * (0.5 + 0.5 * now.support)
-        staff.quality = q = np.where(using, q + self._growth * (1 - q), q * self.keep)
+        if m.free_hours is not self._hours_key:
+            self._hours_key = m.free_hours
+            self._refresh_time()
+        key = (now.support, now.depth)
+        if self._growth_key is None or any(
+            a is not b for a, b in zip(key, self._growth_key, strict=True)
+        ):
+            self._growth_key = key
+            self._growth = self.growth_base * (0.5 + 0.5 * now.support) * now.depth
+        if m.distributed is not self._routine_key:  # leaders may take control back
+            self._routine_key = m.distributed
+            routine = (m.schools.formalisation >= cfg.routine_level) | (
+                m.distributed >= cfg.routine_level
+            )
+            self.can_embed = routine[staff.school]
+        keep = 1.0 - cfg.quality_decay
+        # Understanding paces enactment: growth scales with the person's knowledge.
+        growth = self._growth * staff.knowledge
+        staff.quality = q = np.where(using, q + growth * (1 - q), q * keep)
 
+        # Weeks completed in the stage held at the start of this week (0 if it just began).
+        weeks_in = np.where(stage == now.stage_at_start, staff.stage_weeks, 0)
         trialling = stage == Stage.TRIALLING
         to_adopt = trialling & (q >= cfg.q_adopt)
-        failed = trialling & ~to_adopt & (staff.stage_weeks + 1 >= cfg.trial_weeks_max)
+        failed = trialling & ~to_adopt & (weeks_in + 1 >= cfg.trial_weeks_max)
         to_embed = (
             (stage == Stage.ADOPTED)
             & self.can_embed
             & (q >= cfg.q_embed)
-            & (staff.stage_weeks >= cfg.embed_weeks)
+            & (weeks_in >= cfg.embed_weeks)
         )
         h_user, h_embedded = self.hazard[now.support_ended]
         hazard = np.where(stage == Stage.EMBEDDED, h_embedded, h_user)

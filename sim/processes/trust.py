@@ -1,4 +1,4 @@
-"""Trust update on advice ties (MODEL.md §3 step 9)."""
+"""Trust update: on advice ties, and in leaders (MODEL.md §3 step 9, §4.4)."""
 
 from __future__ import annotations
 
@@ -12,36 +12,64 @@ __all__ = ["TrustUpdate"]
 
 
 class TrustUpdate(Process):
-    """Trust rises where help led to progress and falls where trials failed.
+    """Trust rises where help led to progress, falls where trials failed.
 
     * On a tie ``i -> j`` that was active and helpful this week (j knew more), trust closes a
-      share ``trust.gain`` of its gap if i progressed: moved to a further stage this week, or
-      used the practice.
+      share ``trust.gain`` of its gap if i progressed: changed stage this week other than by
+      lapsing, or used the practice.
     * When i's trial fails, trust on i's ties to colleagues who use the practice or took part in
       the PLN (those who encouraged it) loses a share ``trust.loss``.
+    * A failed trial is a visible failure for the school. With probability ``1 - D_s`` its
+      leaders take control back (once per run): from then on distributed
+      leadership in that school is 0 (participants' sessions reach less, routines no longer rest
+      on them), and every member of staff loses a share ``control_back_trust_loss`` of their
+      trust in leaders (seed 003: leaders "without ego", with "the confidence to relinquish
+      power"). With D_s = 1 failures never end the work.
+
+    Draws: one uniform per school per week (only in weeks with a failed trial).
     """
 
     name = "trust"
 
     def step(self, week: int) -> None:
-        """Update tie trust."""
+        """Update tie trust and trust in leaders."""
         m = self.model
-        cfg = m.config.trust
         staff, ties, now = m.staff, m.ties, m.now
         stage = staff.stage
         using = USES[stage]
-        advanced = (stage > now.stage_at_start) & (stage != Stage.LAPSED)
-        progressed = advanced | using
+        changed = (stage != now.stage_at_start) & (stage != Stage.LAPSED)
+        progressed = changed | using
         up = now.helpful_ties & progressed[ties.seeker]
         any_up = up.any()
-        any_failed = now.failed_trials.any()
+        failed = now.failed_trials
+        any_failed = failed.any()
+        if any_failed:
+            self._leaders_respond(week, failed)
         if not (any_up or any_failed):
             return  # nothing changes: keep the same array (readers cache on its identity)
+        cfg = m.config.trust
         w = ties.trust
         if any_up:
             w = np.where(up, w + cfg.gain * (1 - w), w)
         if any_failed:
             encouraged = using | staff.participant
-            down = now.failed_trials[ties.seeker] & encouraged[ties.adviser]
+            down = failed[ties.seeker] & encouraged[ties.adviser]
             w = np.where(down, w * (1 - cfg.loss), w)
         ties.trust = w
+
+    def _leaders_respond(self, week: int, failed: np.ndarray) -> None:
+        m = self.model
+        staff = m.staff
+        n = m.schools.n
+        visible = np.bincount(staff.school[failed], minlength=n) > 0
+        u = m.streams.uniform("trust.control_back", week, n)
+        take = visible & ~m.control_taken & (u < 1.0 - m.distributed)
+        if not take.any():
+            return
+        m.control_taken = m.control_taken | take
+        m.distributed = np.where(take, 0.0, m.distributed)
+        loss = m.config.leadership.control_back_trust_loss
+        hit = take[staff.school]
+        staff.trust_in_leaders = np.where(
+            hit, staff.trust_in_leaders * (1 - loss), staff.trust_in_leaders
+        )

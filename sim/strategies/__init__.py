@@ -6,7 +6,12 @@ runs the configured one. A new strategy plugs in by subclassing ``Strategy`` wit
 ``@register_strategy("name")`` decorator and importing its module here, without editing others.
 """
 
-from sim.strategies import none, whole_staff  # noqa: F401  (register the built-in strategies)
+from sim.strategies import (  # noqa: F401  (register the built-in strategies)
+    broadcast,
+    none,
+    start_small,
+    whole_staff,
+)
 from sim.strategies.base import STRATEGIES, Strategy, make_strategy, register_strategy
 
 __all__ = ["STRATEGIES", "Strategy", "make_strategy", "register_strategy"]

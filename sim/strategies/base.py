@@ -16,6 +16,8 @@ __all__ = [
     "Strategy",
     "register_strategy",
     "make_strategy",
+    "inform",
+    "expose",
     "launch",
     "hold_sessions",
 ]
@@ -70,39 +72,62 @@ def make_strategy(name: str, model: KnowledgeMobilisationModel) -> Strategy:
 # -- actions strategies are composed of ---------------------------------------------------------
 
 
+def inform(model: KnowledgeMobilisationModel, who: np.ndarray) -> None:
+    """General updates: the people in ``who`` hear of the work (unaware -> aware), no pressure."""
+    stage = model.staff.stage
+    stage[who & (stage == Stage.UNAWARE)] = Stage.AWARE
+
+
+def expose(model: KnowledgeMobilisationModel, who: np.ndarray) -> None:
+    """Bring the work in sight of ``who``.
+
+    They hear of it, and the school's signal and how-to support now reach them, from this week.
+    """
+    staff = model.staff
+    model.exposed = model.exposed | who
+    model.in_sight = model.in_sight | (
+        np.bincount(staff.school[who], minlength=model.schools.n) > 0
+    )
+    inform(model, who)
+    model.refresh_perception()
+
+
 def launch(model: KnowledgeMobilisationModel, schools: np.ndarray) -> None:
     """A whole-staff launch in the given schools: everyone hears of it and is asked to try.
 
-    The work comes in sight of everyone in those schools (the school's signal and how-to support
-    now reach non-participants); unaware staff become aware; every non-participant is marked as
-    pressured this week (the pressure that risks resistance, MODEL.md §4.2).
+    The work comes (back) in sight of everyone in those schools; every non-participant is marked as
+    pressured this week: pushed to change before being persuaded, some turn resistant
+    (MODEL.md §4.2, in :class:`~sim.processes.Decision`).
     """
     staff = model.staff
-    model.in_sight |= schools
     in_school = schools[staff.school]
-    staff.stage[in_school & (staff.stage == Stage.UNAWARE)] = Stage.AWARE
+    model.out_of_sight = model.out_of_sight & ~schools  # a launch puts the work back in sight
+    expose(model, in_school)
     model.now.pressured = model.now.pressured | (in_school & ~staff.participant)
 
 
-def hold_sessions(model: KnowledgeMobilisationModel, schools: np.ndarray, week: int) -> None:
-    """Whole-staff sessions, led by the school's participants, in the given schools.
+def hold_sessions(model: KnowledgeMobilisationModel, audience: np.ndarray, week: int) -> None:
+    """Sessions led by each school's participants, for the non-participants in ``audience``.
 
-    Each non-participant attends with probability ``strategy.session_attendance``; attending makes
-    them aware and closes a share ``session_learn_rate * (0.5 + 0.5 D_s)`` of the gap to the
-    most knowledgeable participant of their school (focused input: Frank et al. 2011), D_s being
-    distributed leadership (empowered participants reach further; seed 003).
+    Sessions run only where the work is in sight (not where it has gone out of sight). Each
+    person invited attends with probability ``strategy.session_attendance``; attending makes them
+    aware and closes a share ``session_learn_rate * reach_s`` of the gap to the most
+    knowledgeable participant of their school (focused input: Frank et al. 2011), where
+    ``reach_s = 0.5 + 0.5 D_s`` with D_s the distributed leadership in force (empowered
+    participants reach further; seed 003).
     """
-    if not schools.any():
-        return
-    cfg = model.config.strategy
     staff = model.staff
     sch = model.schools
+    audience = audience & ~staff.participant & ~model.out_of_sight[staff.school]
+    if not audience.any():
+        return
+    cfg = model.config.strategy
     u = model.streams.uniform("mobilisation.session_attendance", week, staff.n)
-    attend = schools[staff.school] & ~staff.participant & (u < cfg.session_attendance)
+    attend = audience & (u < cfg.session_attendance)
     lead_k = np.maximum.reduceat(np.where(staff.participant, staff.knowledge, 0.0), sch.first_slot)
-    reach = cfg.session_learn_rate * (0.5 + 0.5 * sch.distributed_leadership)
+    rate = cfg.session_learn_rate * (0.5 + 0.5 * model.distributed)
     gap = np.maximum(lead_k[staff.school] - staff.knowledge, 0.0)
-    staff.knowledge = np.where(attend, staff.knowledge + reach[staff.school] * gap, staff.knowledge)
-    staff.stage[attend & (staff.stage == Stage.UNAWARE)] = Stage.AWARE
+    staff.knowledge = np.where(attend, staff.knowledge + rate[staff.school] * gap, staff.knowledge)
+    inform(model, attend)
     count = np.bincount(staff.school[attend], minlength=sch.n)
     model.now.hours = model.now.hours + cfg.session_hours * count

@@ -12,8 +12,8 @@ class WholeStaff(Strategy):
     """Whole-staff rollout (MODEL.md §4.3; seed 000 "whole staff engagement").
 
     In the week a school's participants first attend a workshop, the school launches the practice
-    to the whole staff (everyone aware, everyone asked to try). From then on it holds whole-staff
-    sessions at the school's session frequency.
+    to the whole staff (everyone aware, everyone asked to try: pressure). From then on it holds
+    whole-staff sessions at the school's session frequency.
     """
 
     def __init__(self, model) -> None:
@@ -27,4 +27,6 @@ class WholeStaff(Strategy):
         if new.any():
             launch(m, new)
             self.launched |= new
-        hold_sessions(m, self.launched & m.now.session_week, week)
+        sessions = self.launched & m.now.session_week
+        if sessions.any():
+            hold_sessions(m, sessions[m.staff.school], week)

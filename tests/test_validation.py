@@ -1,0 +1,99 @@
+"""Validation against the literature: the seven patterns of MODEL.md §9 and lever directions.
+
+Marked ``validation`` so they can be run alone (``pytest -m validation``); CI runs them.
+Every arm is the documented defaults plus the overrides named; arms share seeds (common random
+numbers) so differences are paired. Statistics, targets and tolerances are in
+``experiments/patterns.py`` (one function per pattern) and below.
+"""
+
+import pytest
+from scipy import stats
+
+from experiments.patterns import PATTERNS, paired_ci, run_arm
+
+pytestmark = pytest.mark.validation
+
+#: Paired seeds per arm for the patterns (Seri & Secchi 2017: enough that the 95% CIs of the
+#: headline differences exclude zero by a margin; measured in experiments/patterns.py).
+PATTERN_SEEDS = range(40)
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=[p.__name__ for p in PATTERNS])
+def test_pattern(pattern):
+    result = pattern(PATTERN_SEEDS)
+    failed = [name for name, ok in result.checks.items() if not ok]
+    assert not failed, f"{result.name}: {failed}; statistics: {result.statistics}"
+
+
+#: lever: (less of it, more of it), as overrides of the New Forest defaults.
+LEVERS = {
+    "improvement_plan": (
+        ["leadership.in_improvement_plan=false"],
+        ["leadership.in_improvement_plan=true"],
+    ),
+    "performance_targets": (
+        ["leadership.in_performance_targets=false"],
+        ["leadership.in_performance_targets=true"],
+    ),
+    "governors": (["leadership.governors_engaged=false"], ["leadership.governors_engaged=true"]),
+    "fewer_plan_priorities": (["leadership.plan_priorities=6"], ["leadership.plan_priorities=1"]),
+    "release": (
+        ["leadership.release_for_workshops=false"],
+        ["leadership.release_for_workshops=true"],
+    ),
+    "collab_hours": (
+        ["leadership.collab_hours_per_week=0.5"],
+        ["leadership.collab_hours_per_week=2"],
+    ),
+    "session_frequency": (
+        ["leadership.session_frequency=termly"],
+        ["leadership.session_frequency=fortnightly"],
+    ),
+    "research_lead": (["leadership.research_lead=false"], ["leadership.research_lead=true"]),
+    "distributed_leadership": (
+        ["leadership.distributed_leadership=0.1"],
+        ["leadership.distributed_leadership=0.9"],
+    ),
+    "involvement": (["leadership.involvement=0.1"], ["leadership.involvement=0.9"]),
+    "howto_support": (["leadership.howto_support=0.1"], ["leadership.howto_support=0.9"]),
+    "support_years": (["pln.support_years=1"], ["pln.support_years=2"]),
+    "focus_alignment": (["pln.focus_alignment=0.2"], ["pln.focus_alignment=1.0"]),
+    "homogeneity": (["pln.homogeneity=0.1"], ["pln.homogeneity=1.0"]),
+    "trust_climate": (["schools.trust_climate=0.4"], ["schools.trust_climate=0.8"]),
+    "participants": (
+        ["selection.per_school=2", "selection.leaders_per_school=1"],
+        ["selection.per_school=4", "selection.leaders_per_school=2"],
+    ),
+    "pilot_size": (
+        ["strategy=start_small", "strategy.pilot_size=1"],
+        ["strategy=start_small", "strategy.pilot_size=4"],
+    ),
+}
+
+#: Paired seeds per lever arm.
+DIRECTION_SEEDS = range(20)
+
+
+@pytest.mark.parametrize("lever", LEVERS)
+def test_more_of_a_lever_never_lowers_expected_uptake(lever):
+    """20 paired seeds; uptake at 3 years with more of the lever minus with less.
+
+    Fails if the mean paired difference is below -0.01 or significantly negative (one-sided
+    paired t test, p < 0.01). The one exception MODEL.md allows, pressure before persuasion
+    under low trust, is pattern 7 (start small beats whole-staff when trust is low).
+    """
+    less, more = (run_arm(ov, DIRECTION_SEEDS) for ov in LEVERS[lever])
+    diff = more["uptake_final"] - less["uptake_final"]
+    mean, _, _ = paired_ci(diff)
+    p_lower = stats.ttest_1samp(diff, 0.0, alternative="less").pvalue if diff.any() else 1.0
+    assert mean >= -0.01 and p_lower >= 0.01, (lever, mean, p_lower)
+
+
+def test_pressure_before_persuasion_can_lower_uptake_under_low_trust():
+    """The documented exception: under low trust and high resistance a whole-staff launch
+    (pressure) leaves more staff resistant than starting small (40 paired seeds)."""
+    low = ("schools.trust_climate=0.3", "decision.resistance_rate=0.8")
+    whole = run_arm(["strategy=whole_staff", *low], range(40))
+    small = run_arm(["strategy=start_small", *low], range(40))
+    _, lo, _ = paired_ci(whole["resistant_peak"] - small["resistant_peak"])
+    assert lo > 0
