@@ -11,7 +11,7 @@ PYTHON312 := $(shell for p in python3.12 $$(pyenv root 2>/dev/null)/versions/3.1
 	  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo "$$p"; break; }; \
 	done)
 
-.PHONY: run test lint bench baseline venv clean
+.PHONY: run test lint bench patterns baseline docs venv clean
 
 venv: $(STAMP)
 
@@ -25,7 +25,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m experiments.run scenario=new_forest seed=0
+	$(PY) -m experiments.compare
 
 test: $(STAMP)
 	$(PY) -m ruff check sim experiments tests scripts
@@ -38,8 +38,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m experiments.bench
 
+patterns: $(STAMP)
+	$(PY) -m experiments.patterns
+
 baseline: $(STAMP)
 	$(PY) scripts/regenerate_baseline.py
+
+docs: $(STAMP)
+	$(PY) scripts/generate_parameters.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

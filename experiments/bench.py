@@ -9,6 +9,8 @@
 3. The per-agent reference loop (``sim.reference``: idiomatic Mesa, agent by agent) against the
    array implementation of conversation and decision on the same case and the same states, with
    the ratio. Goal: >= 50x at 10,000 staff.
+4. The main job end to end: two arms x 1,000 paired seeds on New Forest with tables, figures and
+   report, on two local workers. Goal: <= 60 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -122,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=30, help="New Forest repetitions")
     parser.add_argument("--staff", type=int, default=10_000, help="staff in the scale case")
     parser.add_argument("--weeks", type=int, default=5, help="weeks timed for the reference")
+    parser.add_argument(
+        "--compare-seeds",
+        type=int,
+        default=1000,
+        help="paired seeds for the end-to-end comparison (0 skips it)",
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.staff < 16 or args.weeks < 1:
         parser.error("--repeats and --weeks must be >= 1 and --staff >= 16")
@@ -146,7 +154,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  array implementation     {sc['array_conv_decision_s'] * 1e3:10.2f} ms")
     print(f"  per-agent Mesa reference {sc['reference_conv_decision_s'] * 1e3:10.2f} ms")
     print(f"  ratio (reference / array) {ratio:9.0f}x  (goal >= 50x)")
+    if args.compare_seeds:
+        seconds = bench_compare(args.compare_seeds)
+        print(f"\nComparison, 2 arms x {args.compare_seeds} paired seeds, New Forest, 3 years,")
+        print(f"end to end (runs, tables, figures, report), 2 local workers: {seconds:.1f} s")
+        print("  (goal <= 60 s for 1,000 seeds on 2 cores)")
     return 0
+
+
+def bench_compare(seeds: int) -> float:
+    """Seconds for a whole default comparison into a temporary folder."""
+    import tempfile
+
+    from experiments.compare import run_comparison
+    from experiments.settings import build_settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = build_settings([f"out_dir={tmp}", f"seeds={seeds}", "executor.n_jobs=2"])
+        start = time.perf_counter()
+        run_comparison(settings, progress=False)
+        return time.perf_counter() - start
 
 
 if __name__ == "__main__":

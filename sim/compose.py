@@ -124,6 +124,8 @@ def _reject_unknown_keys(node: Any, schema: Any, prefix: str) -> None:
             allowed = ", ".join(prefix + n for n in names)
             raise ConfigError(f"unknown key '{path}'; allowed keys here: {allowed}")
         child_schema = getattr(schema, key)
+        if isinstance(child_schema, dict):
+            continue  # free-form mapping (e.g. named arms): its keys are the user's
         if dataclasses.is_dataclass(child_schema):
             _reject_unknown_keys(node[key], child_schema, path + ".")
         elif isinstance(node[key], DictConfig):

@@ -35,6 +35,7 @@ class KnowledgeMobilisationModel(mesa.Model):
             It is copied and validated.
         order: The weekly processes, in order (default :data:`sim.loop.WEEKLY_ORDER`); tests swap
             in reference implementations here.
+        validated: The caller has just validated ``config`` (skips validating it again).
 
     Attributes:
         config: The validated configuration.
@@ -48,10 +49,15 @@ class KnowledgeMobilisationModel(mesa.Model):
     """
 
     def __init__(
-        self, config: Config | None = None, *, order: Sequence[type[Process]] | None = None
+        self,
+        config: Config | None = None,
+        *,
+        order: Sequence[type[Process]] | None = None,
+        validated: bool = False,
     ):
         config = copy.deepcopy(config) if config is not None else Config()
-        config.validate()
+        if not validated:
+            config.validate()
         super().__init__(rng=config.seed)
         self.config = config
         self.streams = Streams(config.seed)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from sim.config import SESSION_PERIOD_WEEKS, Config
 from sim.networks import generate_school_network
@@ -285,9 +285,9 @@ def threshold_ppf(u: np.ndarray, d) -> np.ndarray:
     if sd == 0:
         return np.full(len(u), m)
     if d.threshold_distribution == "normal":
-        return stats.norm.ppf(u, loc=m, scale=sd)
+        return m + sd * special.ndtri(u)
     kappa = m * (1 - m) / sd**2 - 1
-    return stats.beta.ppf(u, m * kappa, (1 - m) * kappa)
+    return special.betaincinv(m * kappa, (1 - m) * kappa, u)
 
 
 def _beta_mean(rng: np.random.Generator, mean: np.ndarray, kappa: float) -> np.ndarray:

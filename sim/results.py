@@ -81,8 +81,10 @@ def simulate(
         from sim.compose import build_config
 
         config = build_config(scenario=scenario, seed=seed, overrides=overrides)
-    model = KnowledgeMobilisationModel(config).run()
-    baseline = KnowledgeMobilisationModel(no_pln_config(model.config)).run()
+    else:
+        config = copy.deepcopy(config).validate()
+    model = KnowledgeMobilisationModel(config, validated=True).run()
+    baseline = KnowledgeMobilisationModel(no_pln_config(model.config), validated=True).run()
     effect = _pupil_effect_by_school(model, baseline)
     summary = summarise(model)
     pupils = model.staff.pupils

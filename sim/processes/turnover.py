@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from sim.population import Stage, threshold_ppf
 from sim.processes.base import Process
@@ -45,12 +45,14 @@ class Turnover(Process):
         u_tau = m.streams.uniform("turnover.trust_in_leaders", week, n)
 
         theta = threshold_ppf(u_theta, d)
-        capacity = stats.gamma.ppf(
-            u_cap, d.capacity_shape, scale=d.capacity_mean_hours / d.capacity_shape
+        # Inverse CDFs through scipy.special (the same functions scipy.stats uses, without
+        # its per-call overhead).
+        capacity = special.gammaincinv(d.capacity_shape, u_cap) * (
+            d.capacity_mean_hours / d.capacity_shape
         )
         climate = np.clip(m.schools.trust_climate[staff.school], 1e-6, 1 - 1e-6)
         k_tau = d.leader_trust_concentration
-        tau = stats.beta.ppf(u_tau, climate * k_tau, (1 - climate) * k_tau)
+        tau = special.betaincinv(climate * k_tau, (1 - climate) * k_tau, u_tau)
 
         def renew(values: np.ndarray, fresh) -> np.ndarray:
             return np.where(leave, fresh, values)

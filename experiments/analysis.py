@@ -1,0 +1,168 @@
+"""Statistics of a paired comparison: per-arm summaries, paired differences, replications.
+
+Arms share seeds (common random numbers), so each run of an arm is matched with the run of the
+baseline arm that has the same seed, and differences are paired.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = [
+    "HEADLINE",
+    "OUTCOMES",
+    "summary_table",
+    "paired_table",
+    "replications_table",
+]
+
+#: Outcomes tabulated per arm and as paired differences.
+OUTCOMES = (
+    "uptake_final",
+    "use_final",
+    "spread_final",
+    "mean_spread",
+    "pupil_effect",
+    "pupils_reached",
+    "teacher_hours",
+    "hours_per_adopter",
+    "schools_lapsed_share",
+    "resistant_peak",
+    "participants_knowledge",
+    "weeks_to_half_uptake",
+)
+
+#: Headline outcomes for the replication rule.
+HEADLINE = ("uptake_final", "spread_final", "pupil_effect")
+
+#: Target 95% CI half-width on uptake (the replication rule).
+TARGET_HALF_WIDTH = 0.02
+
+
+def _t_ci(values: np.ndarray) -> tuple[float, float, float, float]:
+    values = values[~np.isnan(values)]
+    n = len(values)
+    if n == 0:
+        return math.nan, math.nan, math.nan, math.nan
+    mean = float(values.mean())
+    if n < 2:
+        return mean, math.nan, math.nan, math.nan
+    sd = float(values.std(ddof=1))
+    half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
+    return mean, sd, mean - half, mean + half
+
+
+def _present(runs: pd.DataFrame, outcomes: Sequence[str]) -> list[str]:
+    return [o for o in outcomes if o in runs.columns]
+
+
+def summary_table(runs: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES) -> pd.DataFrame:
+    """Per arm and outcome: n, mean, sd and 95% t interval (runs with no value left out)."""
+    rows = []
+    for arm, group in runs.groupby("arm", sort=False):
+        for outcome in _present(runs, outcomes):
+            values = group[outcome].to_numpy(float)
+            mean, sd, lo, hi = _t_ci(values)
+            rows.append(
+                {
+                    "arm": arm,
+                    "outcome": outcome,
+                    "n": int((~np.isnan(values)).sum()),
+                    "mean": mean,
+                    "sd": sd,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _matched(runs: pd.DataFrame, arm: str, baseline: str, outcome: str) -> np.ndarray:
+    a = runs[runs["arm"] == arm].set_index("seed")[outcome]
+    b = runs[runs["arm"] == baseline].set_index("seed")[outcome]
+    joined = pd.concat([a.rename("a"), b.rename("b")], axis=1, join="inner").dropna()
+    return joined.to_numpy(float)
+
+
+def paired_table(
+    runs: pd.DataFrame, baseline: str, outcomes: Sequence[str] = OUTCOMES
+) -> pd.DataFrame:
+    """Per non-baseline arm and outcome: the paired difference (arm minus baseline, same seed).
+
+    Columns: mean difference and its 95% t interval, Wilcoxon signed-rank p (two-sided; NaN when
+    every difference is 0), standardised effect size (Cohen's d_z: mean / sd of differences),
+    the variance of paired differences, the variance an unpaired design would have
+    (var(arm) + var(baseline)) and their ratio: the gain from common random numbers.
+    """
+    rows = []
+    for arm in runs["arm"].drop_duplicates():
+        if arm == baseline:
+            continue
+        for outcome in _present(runs, outcomes):
+            pairs = _matched(runs, arm, baseline, outcome)
+            n = len(pairs)
+            if n < 2:
+                continue
+            diff = pairs[:, 0] - pairs[:, 1]
+            mean, sd, lo, hi = _t_ci(diff)
+            p = stats.wilcoxon(diff).pvalue if np.any(diff != 0) else math.nan
+            var_paired = float(diff.var(ddof=1))
+            var_unpaired = float(pairs[:, 0].var(ddof=1) + pairs[:, 1].var(ddof=1))
+            rows.append(
+                {
+                    "arm": arm,
+                    "baseline": baseline,
+                    "outcome": outcome,
+                    "n": n,
+                    "mean_diff": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "wilcoxon_p": float(p),
+                    "effect_size": mean / sd if sd and sd > 0 else math.nan,
+                    "var_paired": var_paired,
+                    "var_unpaired": var_unpaired,
+                    "crn_gain": var_unpaired / var_paired if var_paired > 0 else math.inf,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def replications_table(runs: pd.DataFrame, outcomes: Sequence[str] = HEADLINE) -> pd.DataFrame:
+    """Per arm and headline outcome: the 95% CI half-width now, and seeds needed for ±0.02.
+
+    Seeds needed: the smallest n with ``t_{0.975, n-1} * sd / sqrt(n) <= 0.02``, using the sd
+    measured here.
+    """
+    rows = []
+    for arm, group in runs.groupby("arm", sort=False):
+        for outcome in _present(runs, outcomes):
+            values = group[outcome].dropna().to_numpy(float)
+            n = len(values)
+            if n < 2:
+                continue
+            mean, sd, lo, hi = _t_ci(values)
+            rows.append(
+                {
+                    "arm": arm,
+                    "outcome": outcome,
+                    "n": n,
+                    "ci_half_width": (hi - lo) / 2,
+                    "seeds_for_0.02": seeds_needed(sd, TARGET_HALF_WIDTH),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def seeds_needed(sd: float, half_width: float) -> int:
+    """Smallest n whose 95% t interval half-width is at most ``half_width``."""
+    if not sd or sd <= 0:
+        return 2
+    n = max(2, math.ceil((1.96 * sd / half_width) ** 2))
+    while stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) > half_width:
+        n += 1
+    return n

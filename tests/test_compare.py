@@ -1,0 +1,311 @@
+"""The main job: paired comparisons, Hydra sweeps, resume, aggregation, executors, bad input."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.compare import run_comparison
+from experiments.settings import build_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUTS = {
+    "meta.json",
+    "runs.parquet",
+    "runs.csv",
+    "timeseries.parquet",
+    "schools.parquet",
+    "summary.csv",
+    "paired.csv",
+    "replications.csv",
+    "report.md",
+    "uptake_curves.png",
+    "paired_differences.png",
+    "school_small_multiples.png",
+    "stage_composition.png",
+}
+
+
+def _settings(tmp_path, *extra):
+    return build_settings(
+        [f"out_dir={tmp_path}", "seeds=6", "executor.batch_size=2", "executor.n_jobs=1", *extra]
+    )
+
+
+def _cli(module, *args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def _comparable(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs.sort_values(["arm", "seed"]).reset_index(drop=True)
+
+
+def test_comparison_writes_every_artifact_with_paired_statistics(tmp_path):
+    out = run_comparison(_settings(tmp_path), progress=False)
+    assert {p.name for p in out.iterdir()} >= OUTPUTS
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 12 and set(runs["arm"]) == {"whole_staff", "start_small"}
+    assert "cfg.strategy.name" in runs and "cfg.leadership.collab_hours_per_week" in runs
+    assert set(runs.groupby("arm")["seed"].apply(tuple)) == {tuple(range(6))}
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert len(ts) == 12 * 117
+    paired = pd.read_csv(out / "paired.csv")
+    row = paired[paired["outcome"] == "spread_final"].iloc[0]
+    a = runs[runs.arm == "start_small"].set_index("seed")["spread_final"]
+    b = runs[runs.arm == "whole_staff"].set_index("seed")["spread_final"]
+    assert row["mean_diff"] == pytest.approx((a - b).mean())
+    assert row["arm"] == "start_small" and row["baseline"] == "whole_staff"
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"mean", "ci_low", "ci_high", "git_sha", "pln_sim"} <= set(summary.columns)
+    rep = pd.read_csv(out / "replications.csv")
+    assert {"ci_half_width", "seeds_for_0.02"} <= set(rep.columns)
+    # Provenance travels with the Parquet files too.
+    import pyarrow.parquet as pq
+
+    meta = json.loads(pq.read_schema(out / "runs.parquet").metadata[b"pln_sim.provenance"])
+    assert meta["provenance"]["packages"]["mesa"] == "3.5.1"
+    assert meta["settings"]["seeds"] == 6
+    report = (out / "report.md").read_text()
+    assert "start_small" in report and "uptake_curves.png" in report
+
+
+def test_arms_match_single_runs_with_the_same_seed(tmp_path):
+    import sim
+
+    out = run_comparison(_settings(tmp_path, "seeds=2"), progress=False, figures=False)
+    runs = pd.read_parquet(out / "runs.parquet").set_index(["arm", "seed"])
+    single = sim.simulate(seed=1, overrides=("strategy=start_small", "leadership=full"))
+    assert runs.loc[("start_small", 1), "uptake_final"] == single.summary["uptake_final"]
+
+
+def test_interrupted_comparison_resumes_without_redoing_work(tmp_path):
+    s = _settings(tmp_path)
+    out = run_comparison(s, progress=False, figures=False)
+    reference = _comparable(pd.read_parquet(out / "runs.parquet"))
+    batches = sorted((out / "cells").glob("*/batches/*"))
+    assert len(batches) == 6
+    # Simulate an interruption: two batches never finished, aggregated outputs never written.
+    shutil.rmtree(batches[1])
+    shutil.rmtree(batches[4])
+    for name in ("runs.parquet", "paired.csv", "report.md"):
+        (out / name).unlink()
+    kept = {b: b.stat().st_mtime_ns for b in batches if b.exists()}
+    run_comparison(s, progress=False, figures=False)
+    assert all(b.stat().st_mtime_ns == t for b, t in kept.items())  # finished work untouched
+    assert batches[1].exists() and batches[4].exists()
+    pd.testing.assert_frame_equal(_comparable(pd.read_parquet(out / "runs.parquet")), reference)
+
+
+def test_kill_mid_run_then_resume_gives_the_same_results(tmp_path):
+    args = [f"out_dir={tmp_path}", "seeds=12", "executor.batch_size=2", "executor.n_jobs=1"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "experiments.compare", "--quiet", *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    cells = tmp_path / "strategy_comparison" / "cells"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(cells.glob("*/batches/*"))) < 2:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(cells.glob("*/batches/*")))
+    assert 2 <= done_before < 12
+    finish = _cli("experiments.compare", "--quiet", *args)
+    assert finish.returncode == 0, finish.stderr
+    resumed = _comparable(pd.read_parquet(tmp_path / "strategy_comparison" / "runs.parquet"))
+    fresh = run_comparison(
+        build_settings([f"out_dir={tmp_path}", "name=fresh", "seeds=12", "executor.n_jobs=1"]),
+        progress=False,
+        figures=False,
+    )
+    pd.testing.assert_frame_equal(resumed, _comparable(pd.read_parquet(fresh / "runs.parquet")))
+
+
+def test_aggregate_rebuilds_tables_and_report_on_its_own(tmp_path):
+    out = run_comparison(_settings(tmp_path, "seeds=3"), progress=False)
+    paired = (out / "paired.csv").read_text()
+    for name in ("paired.csv", "summary.csv", "report.md", "runs.parquet", "uptake_curves.png"):
+        (out / name).unlink()
+    proc = _cli("experiments.aggregate", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "paired.csv").read_text() == paired
+    assert (out / "report.md").exists() and (out / "uptake_curves.png").exists()
+
+
+def test_factorial_experiment_adds_interaction_plot(tmp_path):
+    s = build_settings(
+        [f"out_dir={tmp_path}", "experiment=levers_factorial", "seeds=2", "executor.n_jobs=2"]
+    )
+    assert len(s.arms) == 8 and set(s.factors) == {"formalise", "time", "distributed_leadership"}
+    out = run_comparison(s, progress=False)
+    assert (out / "interaction.png").exists()
+    assert len(pd.read_parquet(out / "runs.parquet")) == 16
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["arms=[whole_staff,nonsense]"], "arms"),
+        (["experiment=atlantis"], "experiment"),
+        (["executor=ray"], "executor"),
+        (["executor.name=ray"], "executor.name"),
+        (["seeds=1"], "seeds"),
+        (["+colour=blue"], "colour"),
+        (["years=zero"], "years"),
+        (["executor=dask", "executor.address=tcp://127.0.0.1:9"], "executor.address"),
+        (['+arm_overrides.bad=["decision.p_act=7"]', "arms=[whole_staff,bad]"], "p_act"),
+    ],
+)
+def test_bad_input_is_a_one_line_error_with_exit_2_and_no_output(tmp_path, args, fragment):
+    proc = _cli("experiments.compare", f"out_dir={tmp_path}", "seeds=3", *args)
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], lines
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_changed_settings_do_not_overwrite_an_existing_comparison(tmp_path):
+    run_comparison(_settings(tmp_path, "seeds=2"), progress=False, figures=False)
+    proc = _cli("experiments.compare", f"out_dir={tmp_path}", "seeds=2", "years=2")
+    assert proc.returncode == 2 and "choose another name" in proc.stderr
+
+
+def test_hydra_sweep_runs_cells_resumes_and_aggregates(tmp_path):
+    sweep = tmp_path / "sweep"
+    args = [
+        "--seeds",
+        "3",
+        "--n-jobs",
+        "1",
+        "-m",
+        "strategy=whole_staff,start_small",
+        "leadership=full",
+        f"hydra.sweep.dir={sweep}",
+    ]
+    first = _cli("experiments.sweep", *args)
+    assert first.returncode == 0, first.stderr
+    cells = sorted(p.parent.name for p in sweep.rglob("cell.json"))
+    assert cells == ["leadership=full,strategy=start_small", "leadership=full,strategy=whole_staff"]
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    assert len(runs) == 6
+    # The first cell of the sweep is the baseline of the paired comparison.
+    paired = pd.read_csv(sweep / "paired.csv")
+    assert set(paired["baseline"]) == {"leadership=full,strategy=whole_staff"}
+    batch_times = {p: p.stat().st_mtime_ns for p in sweep.rglob("batches/*")}
+    again = _cli("experiments.sweep", *args)
+    assert again.returncode == 0, again.stderr
+    assert {p: p.stat().st_mtime_ns for p in sweep.rglob("batches/*")} == batch_times
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-m", "strategy=whole_staff,nonsense"],
+        ["-m", "decision.p_act=0.2,3"],
+        ["--seeds", "1", "-m", "strategy=whole_staff,none"],
+        ["-m", "+colour=blue,red"],
+    ],
+)
+def test_sweep_bad_input_is_rejected_before_any_job(tmp_path, args):
+    proc = _cli("experiments.sweep", *args, f"hydra.sweep.dir={tmp_path / 'sw'}")
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), lines
+    assert not (tmp_path / "sw").exists()
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A real Dask scheduler and two single-threaded workers on 127.0.0.1."""
+    bin_dir = Path(sys.executable).parent
+    scheduler_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen(
+            [
+                str(bin_dir / "dask"),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--dashboard-address",
+                "127.0.0.1:0",
+                "--scheduler-file",
+                str(scheduler_file),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        deadline = time.time() + 60
+        while not scheduler_file.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        address = json.loads(scheduler_file.read_text())["address"]
+        for _ in range(2):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        str(bin_dir / "dask"),
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_dask_cluster_gives_identical_results_to_a_local_run(tmp_path, dask_cluster):
+    common = [f"out_dir={tmp_path}", "seeds=6", "executor.batch_size=2"]
+    local = run_comparison(
+        build_settings([*common, "name=local", "executor.n_jobs=1"]), False, False
+    )
+    remote = run_comparison(
+        build_settings(
+            [*common, "name=remote", "executor=dask", f"executor.address={dask_cluster}"]
+        ),
+        False,
+        False,
+    )
+    a = _comparable(pd.read_parquet(local / "runs.parquet"))
+    b = _comparable(pd.read_parquet(remote / "runs.parquet"))
+    pd.testing.assert_frame_equal(a, b)
+    ts_a = pd.read_parquet(local / "timeseries.parquet").sort_values(["arm", "seed", "week"])
+    ts_b = pd.read_parquet(remote / "timeseries.parquet").sort_values(["arm", "seed", "week"])
+    assert np.array_equal(ts_a.to_numpy(), ts_b.to_numpy())
