@@ -11,7 +11,7 @@ PYTHON312 := $(shell for p in python3.12 $$(pyenv root 2>/dev/null)/versions/3.1
 	  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo "$$p"; break; }; \
 	done)
 
-.PHONY: run test lint bench patterns baseline docs venv clean
+.PHONY: run test lint bench patterns baseline docs workshop venv clean
 
 venv: $(STAMP)
 
@@ -37,6 +37,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench
+
+# The workshop page for trainers, on http://127.0.0.1:8765 (HOST=0.0.0.0 to serve a room).
+HOST ?= 127.0.0.1
+PORT ?= 8765
+workshop: $(STAMP)
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(VENV)/bin/solara run sim/workshop/app.py \
+	  --host $(HOST) --port $(PORT) --production --no-open
 
 patterns: $(STAMP)
 	$(PY) -m experiments.patterns

@@ -10,12 +10,25 @@ their replications and tolerances; all use fixed seeds, so they are deterministi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from model_helpers import (
+    advisers_of,
+    begin_week,
+    deterministic_decisions,
+    expose_schools,
+    make_model,
+    non_participant_with_advisers,
+    only_ties,
+    proc,
+    run_weeks,
+    set_stage,
+    sure_attendance,
+    tie_index,
+)
 from scipy import stats
 
 import sim
@@ -24,14 +37,12 @@ from sim.config import COLLABORATION_DEPTH, Config, ConfigError
 from sim.model import KnowledgeMobilisationModel
 from sim.population import Role, Stage, threshold_ppf
 from sim.processes import (
-    Calendar,
     Conversation,
     Decision,
     LeadershipActions,
     Mobilisation,
     PLNLearning,
     Practice,
-    Process,
     TrustUpdate,
     Turnover,
 )
@@ -42,86 +53,6 @@ from sim.strategies.base import hold_sessions
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-def make_model(edit: Callable[[Config], None] | None = None, seed: int = 0):
-    """A model from the default configuration, optionally edited before validation."""
-    cfg = Config(seed=seed)
-    if edit is not None:
-        edit(cfg)
-    cfg.validate()
-    return KnowledgeMobilisationModel(cfg)
-
-
-def proc(model: KnowledgeMobilisationModel, cls: type[Process]) -> Process:
-    """The model's instance of process ``cls``."""
-    return next(p for p in model.processes if isinstance(p, cls))
-
-
-def begin_week(model: KnowledgeMobilisationModel, week: int) -> None:
-    """Run the calendar for ``week`` so that ``model.now`` describes it."""
-    proc(model, Calendar).step(week)
-
-
-def run_weeks(model, weeks, processes) -> None:
-    """Run the calendar and then ``processes`` for each of ``weeks``."""
-    for week in weeks:
-        begin_week(model, week)
-        for cls in processes:
-            proc(model, cls).step(week)
-
-
-def set_stage(model: KnowledgeMobilisationModel, stage) -> None:
-    """Replace every slot's stage (a Stage or an array of stage codes)."""
-    model.staff.stage = np.broadcast_to(np.asarray(stage, dtype=np.int8), model.staff.n).copy()
-
-
-def expose_schools(model: KnowledgeMobilisationModel, schools) -> None:
-    """Expose everyone in ``schools`` (indices or a mask), as a whole-staff launch would."""
-    mask = np.zeros(model.schools.n, dtype=bool)
-    mask[schools] = True
-    model.exposed = model.exposed | mask[model.staff.school]
-    model.in_sight = model.in_sight | mask
-
-
-def tie_index(model: KnowledgeMobilisationModel, seeker: int, adviser: int) -> int:
-    """Index of the tie ``seeker -> adviser`` (it must exist)."""
-    lo, hi = model.tie_ptr[seeker], model.tie_ptr[seeker + 1]
-    hits = np.flatnonzero(model.ties.adviser[lo:hi] == adviser)
-    assert len(hits) == 1, f"no tie {seeker} -> {adviser}"
-    return int(lo + hits[0])
-
-
-def advisers_of(model: KnowledgeMobilisationModel, slot: int) -> np.ndarray:
-    return model.ties.adviser[model.tie_ptr[slot] : model.tie_ptr[slot + 1]]
-
-
-def only_ties(model: KnowledgeMobilisationModel, weights: dict[tuple[int, int], float]) -> None:
-    """Trust 0 on every tie except the given ``(seeker, adviser): trust`` ones."""
-    trust = np.zeros(model.ties.n)
-    for (i, j), w in weights.items():
-        trust[tie_index(model, i, j)] = w
-    model.ties.trust = trust
-
-
-def non_participant_with_advisers(model: KnowledgeMobilisationModel, at_least: int) -> int:
-    """A non-participant slot with at least ``at_least`` advisers who are non-participants."""
-    staff = model.staff
-    for slot in range(staff.n):
-        adv = advisers_of(model, slot)
-        if not staff.participant[slot] and (~staff.participant[adv]).sum() >= at_least:
-            return slot
-    raise AssertionError("no such slot")
-
-
-def deterministic_decisions(cfg: Config) -> None:
-    cfg.decision.p_act = 1.0
-    cfg.decision.noise_enabled = False
-
-
-def sure_attendance(cfg: Config) -> None:
-    cfg.pln.attend_base = 1.0
-    cfg.pln.trial_commitment = 0.0
 
 
 def within(observed: float, p: float, n: int, sds: float = 4.0) -> bool:
@@ -580,6 +511,23 @@ def levers(cfg: Config) -> None:
     cfg.leadership.governors_engaged = [f[2] for _, f in LEVERS]
 
 
+def weekly_share_changing_sight(
+    m: KnowledgeMobilisationModel, out_of_sight: bool, weeks: int
+) -> np.ndarray:
+    """Per school, the share of ``weeks`` in which leadership actions change whether the work is
+    out of sight, each week starting again from ``out_of_sight`` (the schools all in sight).
+    """
+    leadership = proc(m, LeadershipActions)
+    m.in_sight = np.ones(8, dtype=bool)
+    changed = np.zeros(8)
+    for week in range(weeks):
+        m.out_of_sight = np.full(8, out_of_sight)
+        begin_week(m, week)
+        leadership.step(week)
+        changed += m.out_of_sight != out_of_sight
+    return changed / weeks
+
+
 def test_out_of_sight_hazard_follows_the_formula():
     """Statistical: the work slips out of sight with weekly hazard rate (1 - L)(1 - 0.5 F).
 
@@ -595,16 +543,8 @@ def test_out_of_sight_hazard_follows_the_formula():
     f = m.schools.formalisation
     np.testing.assert_allclose(f, [0, 1, 0, 1, 0, 1, 0, 1 / 3])
     hazard = (1 - m.schools.involvement) * (1 - 0.5 * f)
-    leadership = proc(m, LeadershipActions)
-    m.in_sight = np.ones(8, dtype=bool)
     weeks = 400
-    out = np.zeros(8)
-    for week in range(weeks):
-        m.out_of_sight = np.zeros(8, dtype=bool)
-        begin_week(m, week)
-        leadership.step(week)
-        out += m.out_of_sight
-    share = out / weeks
+    share = weekly_share_changing_sight(m, out_of_sight=False, weeks=weeks)
     assert share[0] == share[1] == 0 and share[2] == 1
     for s in range(8):
         assert within(share[s], hazard[s], weeks), (s, share[s], hazard[s])
@@ -617,16 +557,8 @@ def test_back_in_sight_with_probability_rate_times_involvement():
     """
     m = make_model(levers)
     p_back = m.config.leadership.back_in_sight_rate * m.schools.involvement
-    leadership = proc(m, LeadershipActions)
-    m.in_sight = np.ones(8, dtype=bool)
     weeks = 400
-    back = np.zeros(8)
-    for week in range(weeks):
-        m.out_of_sight = np.ones(8, dtype=bool)
-        begin_week(m, week)
-        leadership.step(week)
-        back += ~m.out_of_sight
-    share = back / weeks
+    share = weekly_share_changing_sight(m, out_of_sight=True, weeks=weeks)
     assert share[2] == share[3] == share[7] == 0
     for s in range(8):
         assert within(share[s], p_back[s], weeks), (s, share[s], p_back[s])

@@ -14,23 +14,33 @@ the work has not gone out of sight (``model.out_of_sight``). Tests bring the wor
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
+from model_helpers import (
+    advisers_of,
+    begin_week,
+    deterministic_decisions,
+    expose_schools,
+    make_model,
+    non_participant_with_advisers,
+    only_ties,
+    proc,
+    run_weeks,
+    set_stage,
+    sure_attendance,
+    tie_index,
+)
 
 from sim.config import COLLABORATION_DEPTH, Config
 from sim.model import KnowledgeMobilisationModel
 from sim.population import Stage
 from sim.processes import (
-    Calendar,
     Conversation,
     Decision,
     Mobilisation,
     Outcomes,
     PLNLearning,
     Practice,
-    Process,
     TrustUpdate,
 )
 from sim.processes.calendar import WEEKS_PER_TERM, WEEKS_PER_YEAR
@@ -39,79 +49,10 @@ from sim.processes.decision import USES
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def make_model(edit: Callable[[Config], None] | None = None, seed: int = 0):
-    """A model from the default configuration, optionally edited before validation."""
-    cfg = Config(seed=seed)
-    if edit is not None:
-        edit(cfg)
-    cfg.validate()
-    return KnowledgeMobilisationModel(cfg)
-
-
-def proc(model: KnowledgeMobilisationModel, cls: type[Process]) -> Process:
-    """The model's instance of process ``cls``."""
-    return next(p for p in model.processes if isinstance(p, cls))
-
-
-def begin_week(model: KnowledgeMobilisationModel, week: int) -> None:
-    """Run the calendar for ``week`` so that ``model.now`` describes it."""
-    proc(model, Calendar).step(week)
-
-
-def set_stage(model: KnowledgeMobilisationModel, stage) -> None:
-    """Replace every slot's stage (a Stage or an array of stage codes)."""
-    model.staff.stage = np.broadcast_to(np.asarray(stage, dtype=np.int8), model.staff.n).copy()
-
-
-def expose_schools(model: KnowledgeMobilisationModel, schools) -> None:
-    """Expose everyone in ``schools`` (indices or a mask), as a whole-staff launch would."""
-    mask = np.zeros(model.schools.n, dtype=bool)
-    mask[schools] = True
-    model.exposed = model.exposed | mask[model.staff.school]
-    model.in_sight = model.in_sight | mask
-
-
-def tie_index(model: KnowledgeMobilisationModel, seeker: int, adviser: int) -> int:
-    """Index of the tie ``seeker -> adviser`` (it must exist)."""
-    lo, hi = model.tie_ptr[seeker], model.tie_ptr[seeker + 1]
-    hits = np.flatnonzero(model.ties.adviser[lo:hi] == adviser)
-    assert len(hits) == 1, f"no tie {seeker} -> {adviser}"
-    return int(lo + hits[0])
-
-
-def advisers_of(model: KnowledgeMobilisationModel, slot: int) -> np.ndarray:
-    return model.ties.adviser[model.tie_ptr[slot] : model.tie_ptr[slot + 1]]
-
-
-def only_ties(model: KnowledgeMobilisationModel, weights: dict[tuple[int, int], float]) -> None:
-    """Trust 0 on every tie except the given ``(seeker, adviser): trust`` ones."""
-    trust = np.zeros(model.ties.n)
-    for (i, j), w in weights.items():
-        trust[tie_index(model, i, j)] = w
-    model.ties.trust = trust
-
-
-def non_participant_with_advisers(model: KnowledgeMobilisationModel, at_least: int) -> int:
-    """A non-participant slot with at least ``at_least`` advisers who are non-participants."""
-    staff = model.staff
-    for slot in range(staff.n):
-        if staff.participant[slot]:
-            continue
-        adv = advisers_of(model, slot)
-        if (~staff.participant[adv]).sum() >= at_least:
-            return slot
-    raise AssertionError("no such slot")
-
-
 def sure_contact(cfg: Config) -> None:
     """Ties with trust >= 2/3 are active every week (contact probability capped at 1)."""
     cfg.conversation.contact_rate = 1.0
     cfg.leadership.collab_hours_per_week = 1.0  # scale 1 * (1 + 0.5 * 1) = 1.5
-
-
-def deterministic_decisions(cfg: Config) -> None:
-    cfg.decision.p_act = 1.0
-    cfg.decision.noise_enabled = False
 
 
 # -- 1. Calendar -----------------------------------------------------------------------------------
@@ -253,11 +194,6 @@ def test_calendar_records_stage_at_start_and_resets_weekly_scratch():
 # -- 3. PLN learning -------------------------------------------------------------------------------
 
 
-def sure_attendance(cfg: Config) -> None:
-    cfg.pln.attend_base = 1.0
-    cfg.pln.trial_commitment = 0.0
-
-
 def test_pln_only_participants_attend_and_only_in_workshop_weeks():
     """No workshop, no change; in a workshop week all participants (p = 1) and nobody else."""
     m = make_model(sure_attendance)
@@ -308,18 +244,25 @@ def test_pln_knowledge_and_network_trust_follow_the_documented_formula():
     np.testing.assert_allclose(m.staff.network_trust, np.where(part, t0 + t_rate * (1 - t0), 0.0))
 
 
+def after_workshop(**pln) -> KnowledgeMobilisationModel:
+    """A model with sure attendance and the given ``cfg.pln`` settings, after the week-4 workshop."""
+
+    def edit(cfg):
+        sure_attendance(cfg)
+        for key, value in pln.items():
+            setattr(cfg.pln, key, value)
+
+    m = make_model(edit)
+    begin_week(m, 4)
+    proc(m, PLNLearning).step(4)
+    return m
+
+
 def test_pln_higher_focus_alignment_gives_larger_knowledge_gain():
     """Same seed and state: a better-aligned network teaches every attendee more."""
     gains = {}
     for alignment in (0.2, 1.0):
-
-        def edit(cfg, a=alignment):
-            sure_attendance(cfg)
-            cfg.pln.focus_alignment = a
-
-        m = make_model(edit)
-        begin_week(m, 4)
-        proc(m, PLNLearning).step(4)
+        m = after_workshop(focus_alignment=alignment)
         gains[alignment] = m.staff.knowledge[m.staff.participant]
     assert np.all(gains[1.0] > gains[0.2])
     np.testing.assert_allclose(gains[1.0] / gains[0.2], 1.0 / 0.6)
@@ -329,14 +272,7 @@ def test_pln_network_trust_rises_faster_with_homogeneity():
     """Participants' trust in the network grows more per workshop among similar schools."""
     trust = {}
     for h in (0.0, 1.0):
-
-        def edit(cfg, h=h):
-            sure_attendance(cfg)
-            cfg.pln.homogeneity = h
-
-        m = make_model(edit)
-        begin_week(m, 4)
-        proc(m, PLNLearning).step(4)
+        m = after_workshop(homogeneity=h)
         trust[h] = m.staff.network_trust[m.staff.participant]
     t0 = m.config.pln.initial_network_trust
     assert np.all(trust[1.0] - t0 > trust[0.0] - t0)
@@ -384,13 +320,6 @@ def test_pln_trial_commitment_needs_free_time_and_openness():
 
 
 # -- 5. Mobilisation -------------------------------------------------------------------------------
-
-
-def run_weeks(model, weeks, processes) -> None:
-    for week in weeks:
-        begin_week(model, week)
-        for cls in processes:
-            proc(model, cls).step(week)
 
 
 def test_whole_staff_launch_after_first_workshop():
