@@ -35,6 +35,12 @@ OUTCOMES = (
     "resistant_peak",
     "participants_knowledge",
     "weeks_to_half_uptake",
+    # Sustainability checkpoints (support_duration runs five years): present when the horizon
+    # reaches them.
+    "uptake_year_3",
+    "spread_year_3",
+    "uptake_year_5",
+    "spread_year_5",
 )
 
 #: Headline outcomes for the replication rule.

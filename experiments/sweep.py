@@ -90,6 +90,9 @@ def _job(cfg: DictConfig) -> None:
     overrides = list(hc.overrides.task)
     arm = hc.job.override_dirname or "default"
     seeds = range(settings.seed_start, settings.seed_start + settings.seeds)
+    from tqdm import tqdm
+
+    bar = tqdm(total=settings.seeds, unit="run", desc=arm, file=sys.stderr)
     done = run_cell(
         Path(hc.runtime.output_dir),
         arm,
@@ -98,7 +101,9 @@ def _job(cfg: DictConfig) -> None:
         seeds,
         LocalExecutor(settings.n_jobs),
         settings.batch_size,
+        progress=bar.update,
     )
+    bar.close()
     print(f"cell {arm}: {done} runs done now, {settings.seeds} in all")
     if hc.mode.name == "MULTIRUN":
         _LAST_SWEEP_DIR[:] = [Path(hc.sweep.dir)]
