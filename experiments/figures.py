@@ -36,6 +36,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from experiments.report import decimals_for  # noqa: E402
+from sim.palette import STAGE_COLOURS  # noqa: E402
 
 __all__ = [
     "ARM_COLOURS",
@@ -75,17 +76,6 @@ STAGES: tuple[str, ...] = (
     "embedded",
     "lapsed",
 )
-#: One colour per stage, the same in every figure: greys and blues before use, orange while
-#: trialling, greens for adopters, red for those who stopped.
-STAGE_COLOURS: dict[str, str] = {
-    "unaware": "#d9d9d9",
-    "aware": "#c6dbef",
-    "interested": "#6baed6",
-    "trialling": "#fdae6b",
-    "adopted": "#74c476",
-    "embedded": "#1b7837",
-    "lapsed": "#d7301f",
-}
 _STAGE_LABELS = {
     "unaware": "unaware",
     "aware": "aware",

@@ -14,20 +14,11 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from sim.model import KnowledgeMobilisationModel  # noqa: E402
+from sim.palette import STAGE_COLOURS  # noqa: E402
 from sim.population import STAGE_NAMES, Role  # noqa: E402
 from sim.processes.calendar import WEEKS_PER_YEAR  # noqa: E402
 
 __all__ = ["STAGE_COLOURS", "layout", "network_figure", "curves_figure"]
-
-STAGE_COLOURS = {
-    "unaware": "#d9d9d9",
-    "aware": "#c6dbef",
-    "interested": "#6baed6",
-    "trialling": "#fdae6b",
-    "adopted": "#74c476",
-    "embedded": "#1b7837",
-    "lapsed": "#de2d26",
-}
 
 
 def layout(model: KnowledgeMobilisationModel) -> np.ndarray:
