@@ -30,13 +30,13 @@ from sim.processes import Conversation, Decision
 from sim.reference import ReferenceConversation, ReferenceDecision
 
 
-def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
+def _times(fn: Callable[[], object], repeats: int) -> list[float]:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
 def large_config(staff: int, seed: int = 0) -> Config:
@@ -57,9 +57,13 @@ def bench_new_forest(repeats: int) -> dict[str, float]:
     """Median times of a New Forest 3-year run."""
     cfg = sim.build_config()
     sim.KnowledgeMobilisationModel(cfg).run()  # warm caches and imports
-    build_run = _median_seconds(lambda: sim.KnowledgeMobilisationModel(cfg).run(), repeats)
-    end_to_end = _median_seconds(lambda: sim.simulate(config=cfg), repeats)
-    return {"build_and_run_s": build_run, "simulate_s": end_to_end}
+    build_run = _times(lambda: sim.KnowledgeMobilisationModel(cfg).run(), repeats)
+    end_to_end = _times(lambda: sim.simulate(config=cfg), repeats)
+    return {
+        "build_and_run_s": statistics.median(build_run),
+        "build_and_run_min_s": min(build_run),
+        "simulate_s": statistics.median(end_to_end),
+    }
 
 
 def bench_scale(staff: int, weeks: int) -> dict[str, float]:
@@ -138,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pln-sim {sim.__version__}, Python {platform.python_version()}, {platform.machine()}")
     nf = bench_new_forest(args.repeats)
     print(f"\nNew Forest, 3 years (117 weeks, 86 staff), median of {args.repeats}:")
-    print(f"  build + run        {nf['build_and_run_s'] * 1e3:8.2f} ms   (goal <= 20 ms)")
+    print(
+        f"  build + run        {nf['build_and_run_s'] * 1e3:8.2f} ms   (goal <= 20 ms; fastest "
+        f"{nf['build_and_run_min_s'] * 1e3:.2f} ms: a shared machine's load shows in the median)"
+    )
     print(
         f"  sim.simulate()     {nf['simulate_s'] * 1e3:8.2f} ms   "
         "(adds the same-seed no-PLN run for the pupil effect, tables and summary)"
