@@ -106,10 +106,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    bad = [o for o in args.overrides if "=" not in o]
-    if bad:
-        print(f"error: expected key=value, got {bad[0]!r}", file=sys.stderr)
-        return 2
     try:
         s = build_settings(args.overrides)
         out = run_comparison(s, progress=not args.quiet)

@@ -78,10 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    bad = [o for o in args.overrides if "=" not in o]
-    if bad:
-        print(f"error: expected key=value, got {bad[0]!r}", file=sys.stderr)
-        return 2
     try:
         config = build_config(scenario=None, overrides=args.overrides)
     except ConfigError as exc:

@@ -16,7 +16,14 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
 from experiments.executors import EXECUTORS
-from sim.compose import CONFIG_DIR, _one_line, _reject_unknown_keys, available_options, build_config
+from sim.compose import (
+    CONFIG_DIR,
+    _one_line,
+    _reject_unknown_keys,
+    available_options,
+    build_config,
+    check_override_syntax,
+)
 from sim.config import Config, ConfigError
 
 __all__ = ["CompareSettings", "ExecutorSettings", "build_settings", "arm_configs"]
@@ -65,6 +72,7 @@ ConfigStore.instance().store(name="base_compare", node=CompareSettings)
 
 def build_settings(overrides: list[str]) -> CompareSettings:
     """Compose and validate the settings; raise ConfigError with a one-line message."""
+    check_override_syntax(overrides)
     for ov in overrides:
         key, _, value = ov.partition("=")
         if key.lstrip("+~") == "experiment" and value not in available_options("experiment"):

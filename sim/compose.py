@@ -73,7 +73,15 @@ def _build_config_cached(overrides: tuple[str, ...]) -> Config:
     return config_from_dictconfig(_compose(list(overrides)))
 
 
+def check_override_syntax(overrides) -> None:
+    """Reject anything that is not ``key=value`` with a one-line error."""
+    bad = [o for o in overrides if "=" not in o]
+    if bad:
+        raise ConfigError(f"expected key=value, got {bad[0]!r}")
+
+
 def _compose(overrides: list[str]) -> DictConfig:
+    check_override_syntax(overrides)
     _check_groups(overrides)
     try:
         if GlobalHydra.instance().is_initialized():  # inside a Hydra app: reuse its search path
