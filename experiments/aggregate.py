@@ -10,9 +10,7 @@ read, so this works on an interrupted run too; every file is written atomically.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import pyarrow.parquet as pq
 
 from experiments.analysis import HEADLINE, paired_table, replications_table, summary_table
 from experiments.cells import CELL_FILE, load_cell
+from sim.fileio import atomic_path
 from sim.provenance import provenance
 
 __all__ = ["aggregate", "find_cells", "main"]
@@ -55,17 +54,13 @@ def _write_parquet(frame: pd.DataFrame, path: Path, meta: dict[str, Any]) -> Non
     table = pa.Table.from_pandas(frame, preserve_index=False)
     info = {b"pln_sim.provenance": json.dumps(meta, default=str).encode()}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **info})
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
 
 
 def _stamp(frame: pd.DataFrame, prov: dict[str, Any]) -> pd.DataFrame:

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,7 @@ import pandas as pd
 
 import sim
 from sim.config import Config
+from sim.fileio import atomic_dir, write_json_atomic
 
 __all__ = [
     "CELL_FILE",
@@ -94,27 +92,10 @@ def _batch_dir(cell: Path, seeds: Sequence[int]) -> Path:
     return cell / "batches" / f"{seeds[0]:06d}-{seeds[-1]:06d}"
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` via a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2, default=str)
-        f.write("\n")
-    os.replace(tmp, path)
-
-
 def _write_batch(cell: Path, seeds: Sequence[int], tables: dict[str, pd.DataFrame]) -> None:
-    final = _batch_dir(cell, seeds)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    try:
+    with atomic_dir(_batch_dir(cell, seeds)) as tmp:
         for name, frame in tables.items():
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def run_cell(

@@ -25,10 +25,11 @@ import sys
 from pathlib import Path
 
 from experiments.aggregate import aggregate
-from experiments.cells import run_cell, write_json_atomic
+from experiments.cells import run_cell
 from experiments.executors import make_executor
 from experiments.settings import CompareSettings, arm_configs, build_settings, settings_dict
 from sim.config import ConfigError
+from sim.fileio import write_json_atomic
 from sim.provenance import provenance
 
 ROOT = Path(__file__).resolve().parent.parent

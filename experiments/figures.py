@@ -36,6 +36,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from experiments.report import decimals_for  # noqa: E402
+from sim.fileio import atomic_path
 from sim.palette import STAGE_COLOURS  # noqa: E402
 
 __all__ = [
@@ -277,14 +278,11 @@ def _finish(fig: plt.Figure, path: str | os.PathLike, meta: Mapping[str, Any], d
     """Stamp, save atomically (temporary file, then rename) and close the figure."""
     fig.text(0.995, 0.005, stamp_text(meta, data), ha="right", va="bottom", fontsize=7, color="0.5")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fig.savefig(tmp, dpi=DPI, format="png", facecolor="white")
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=DPI, format="png", facecolor="white")
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.fileio import write_text_atomic
+
 __all__ = [
     "HEADLINE_OUTCOMES",
     "TABLE_OUTCOMES",
@@ -955,11 +957,4 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     text = render_report(out, meta, summary, paired, replications, figures)
-    path = out / "report.md"
-    tmp = out / f".report.md.{os.getpid()}.tmp"
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_text_atomic(out / "report.md", text)

@@ -20,15 +20,14 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import yaml
 
 from sim.compose import build_config
 from sim.config import ConfigError
+from sim.fileio import atomic_dir
 from sim.provenance import provenance
 from sim.results import RunResult, simulate
 
@@ -52,11 +51,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def write_run(result: RunResult, out: Path, command: list[str]) -> Path:
     """Write a run's files into ``out`` atomically (temporary folder, then rename)."""
-    if out.exists():
-        raise FileExistsError(f"{out} already exists; refusing to overwrite results")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
         result.schools.to_parquet(tmp / "schools.parquet", index=False)
@@ -66,10 +61,6 @@ def write_run(result: RunResult, out: Path, command: list[str]) -> Path:
         (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         prov = provenance(seed=result.config.seed, command=command)
         (tmp / "provenance.json").write_text(json.dumps(prov, indent=2) + "\n")
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
