@@ -65,6 +65,8 @@ class KnowledgeMobilisationModel(mesa.Model):
         staff, schools = self.staff, self.schools
         #: ``tie_ptr[i]:tie_ptr[i+1]`` are the ties of slot i (ties are sorted by seeker).
         self.tie_ptr = np.searchsorted(self.ties.seeker, np.arange(staff.n + 1))
+        #: Sums left by the fused kernel's conversation pass for Decision (:mod:`sim.kernel`).
+        self.kernel_sums = None
         staff.participant = select_participants(config, schools, staff, self.ties, self.streams)
         staff.network_trust = np.where(staff.participant, config.pln.initial_network_trust, 0.0)
         #: Number of staff selected for the PLN at the start (turnover may take some away).
@@ -141,6 +143,10 @@ class KnowledgeMobilisationModel(mesa.Model):
             total = np.bincount(self.ties.seeker, weights=trust, minlength=self.staff.n)
             self._trust_total = (trust, total)
         return self._trust_total[1]
+
+    def set_trust_total(self, trust: np.ndarray, total: np.ndarray) -> None:
+        """Cache the total trust per seeker of ``trust`` (the fused kernel computes it)."""
+        self._trust_total = (trust, total)
 
     def _create_agents(self) -> list[StaffMember]:
         staff = self.staff

@@ -1,14 +1,21 @@
 """Named random streams, for common random numbers across arms of an experiment.
 
 Every random decision of the model draws from its own named stream. A draw is a pure function of
-``(run seed, stream name, week, index)``: the stream for a week is a block of uniforms, one per
-permanent agent slot (or edge, or school), drawn whether or not that slot needs it. So two runs with
-the same seed that differ only in a strategy or lever share every draw the change does not touch,
-and a draw never depends on how many draws an earlier process made (MODEL.md §6, as in Starsim).
+``(run seed, stream name, week, index)`` (index: a permanent agent slot, tie or school): two runs
+with the same seed that differ only in a strategy or lever share every draw the change does not
+touch, and a draw never depends on how many draws an earlier process made (MODEL.md §6, as in
+Starsim).
 
-For speed, a term's worth of weeks (:data:`BLOCK_WEEKS`) is generated at once from
-``numpy.random.default_rng([seed, stream_id, block])``; that is still a pure function of the key
-(the block length is part of the stream's definition, so it is a constant, not a setting).
+The generator is counter-based: SplitMix64 (Steele, Lea & Flood 2014, "Fast splittable
+pseudorandom number generators"; the generator behind ``java.util.SplittableRandom``), whose
+``i``-th output is a fixed mixing function of ``key + i * golden gamma``. So the draw for index
+``i`` is computed directly, without generating the draws before it. The key of a stream's week is
+the same mixing function applied to the seed, the stream's id and the week. The same function is
+implemented here for numpy (vectorised, :func:`uniforms`) and in :mod:`sim.kernel` for the
+compiled weekly kernel (inline, one draw at a time); both give bit-identical values
+(``tests/test_kernel.py``). No maintained library offers a counter-based generator that can be
+called per element from compiled code, hence these few lines.
+
 Set-up draws (traits, networks) come from :meth:`Streams.setup`, keyed by seed and name only.
 """
 
@@ -18,15 +25,53 @@ import zlib
 
 import numpy as np
 
-__all__ = ["BLOCK_WEEKS", "Streams", "stream_id"]
+__all__ = ["GOLDEN", "MIX1", "MIX2", "Streams", "stream_id", "stream_key", "uniforms"]
 
-#: Weeks of draws generated at once per stream (one 13-week term).
-BLOCK_WEEKS = 13
+_MASK = (1 << 64) - 1
+#: SplitMix64's increment (the "golden gamma", 2^64 / phi, odd).
+GOLDEN = 0x9E3779B97F4A7C15
+#: SplitMix64's finaliser multipliers (Stafford's "Mix13").
+MIX1 = 0xBF58476D1CE4E5B9
+MIX2 = 0x94D049BB133111EB
+#: 2^-53: a 64-bit output's top 53 bits, times this, is a uniform double on [0, 1).
+TO_UNIT = 1.0 / (1 << 53)
 
 
 def stream_id(name: str) -> int:
     """A stable integer for a stream name (Python's ``hash`` is salted per process)."""
     return zlib.crc32(name.encode("utf-8"))
+
+
+def _mix(z: int) -> int:
+    z = ((z ^ (z >> 30)) * MIX1) & _MASK
+    z = ((z ^ (z >> 27)) * MIX2) & _MASK
+    return z ^ (z >> 31)
+
+
+def stream_key(seed: int, stream: int, week: int) -> int:
+    """The 64-bit key of one week of one stream (an unsigned integer)."""
+    z = _mix(((int(seed) & _MASK) + 1) * GOLDEN & _MASK)
+    z = _mix(z ^ ((int(stream) + 1) * GOLDEN & _MASK))
+    return _mix((z + (int(week) + 1) * GOLDEN) & _MASK)
+
+
+def uniforms(key: int, index: np.ndarray) -> np.ndarray:
+    """Uniforms on [0, 1) for the given indices of the stream-week with this key (float64).
+
+    ``index`` is any integer array; the value for index ``i`` is SplitMix64's output for state
+    ``key + (i + 1) * GOLDEN`` (mod 2^64), top 53 bits scaled to [0, 1).
+    """
+    z = np.asarray(index).astype(np.uint64)
+    z += np.uint64(1)
+    z *= np.uint64(GOLDEN)
+    z += np.uint64(key)
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(MIX1)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(MIX2)
+    z ^= z >> np.uint64(31)
+    z >>= np.uint64(11)
+    return z.astype(np.float64) * TO_UNIT
 
 
 class Streams:
@@ -39,26 +84,34 @@ class Streams:
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
-        self._blocks: dict[str, tuple[int, np.ndarray]] = {}
         self._sizes: dict[str, int] = {}
+        self._ids: dict[str, int] = {}
+        self._index: dict[int, np.ndarray] = {}
 
     def setup(self, name: str) -> np.random.Generator:
         """A generator for set-up draws (traits, networks) that no strategy or lever touches."""
         return np.random.default_rng([self.seed, stream_id("setup:" + name)])
 
+    def key(self, name: str, week: int) -> int:
+        """The counter-based generator's key for ``week`` of stream ``name``."""
+        sid = self._ids.get(name)
+        if sid is None:
+            sid = self._ids[name] = stream_id(name)
+        return stream_key(self.seed, sid, week)
+
+    def check_size(self, name: str, size: int) -> None:
+        """A stream keeps one size for the whole run (slots and edges are permanent)."""
+        known = self._sizes.setdefault(name, size)
+        if known != size:
+            raise ValueError(f"stream {name!r} was used with size {known}, now {size}")
+
     def uniform(self, name: str, week: int, size: int) -> np.ndarray:
         """Uniforms on [0, 1) for ``week`` of stream ``name``, one per index ``0..size-1``.
 
         The same ``(seed, name, week)`` always gives the same values, whatever else was drawn.
-        A stream keeps one size for the whole run (slots and edges are permanent).
         """
-        known = self._sizes.setdefault(name, size)
-        if known != size:
-            raise ValueError(f"stream {name!r} was used with size {known}, now {size}")
-        block, offset = divmod(week, BLOCK_WEEKS)
-        cached = self._blocks.get(name)
-        if cached is None or cached[0] != block:
-            gen = np.random.default_rng([self.seed, stream_id(name), block])
-            cached = (block, gen.random((BLOCK_WEEKS, size)))
-            self._blocks[name] = cached
-        return cached[1][offset]
+        self.check_size(name, size)
+        index = self._index.get(size)
+        if index is None:
+            index = self._index[size] = np.arange(size, dtype=np.uint64)
+        return uniforms(self.key(name, week), index)

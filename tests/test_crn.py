@@ -41,7 +41,11 @@ def test_traits_and_networks_are_identical_across_arms(overrides):
 
 
 class _LoggingStreams(Streams):
-    """Streams that remember every (stream, week) draw handed out."""
+    """Streams that remember every (stream, week) draw handed out.
+
+    The compiled kernel (sim.kernel) computes its draws inline from the stream-week's key, so
+    keys are logged too: the draws are a pure function of the key and the index.
+    """
 
     def __init__(self, seed):
         super().__init__(seed)
@@ -51,6 +55,11 @@ class _LoggingStreams(Streams):
         values = super().uniform(name, week, size)
         self.log[(name, week)] = values.copy()
         return values
+
+    def key(self, name, week):
+        key = super().key(name, week)
+        self.log[("key", name, week)] = np.array([key], dtype=np.uint64)
+        return key
 
 
 def _run_logging(overrides, seed=11):

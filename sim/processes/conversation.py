@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernel
 from sim.population import Stage, stage_lookup
 from sim.processes.base import Process
 
@@ -47,6 +48,9 @@ class Conversation(Process):
 
     def step(self, week: int) -> None:
         """Hold this week's conversations."""
+        if kernel.enabled():  # the same arithmetic and draws, compiled and fused (sim.kernel)
+            kernel.conversation(self, week)
+            return
         m = self.model
         staff, ties = m.staff, m.ties
         n = staff.n

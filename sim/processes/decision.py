@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernel
 from sim.population import Stage, stage_lookup
 from sim.processes.base import Process
 
@@ -51,6 +52,14 @@ class Decision(Process):
         self._visibility_key: np.ndarray | None = None
         self._hours_key: np.ndarray | None = None
 
+    def visibility(self) -> np.ndarray:
+        """How visible each person's practice is to colleagues (the mode's; cached)."""
+        participant = self.model.staff.participant
+        if participant is not self._visibility_key:
+            self._visibility_key = participant
+            self._visibility = self.model.mode.visibility()
+        return self._visibility
+
     def readiness(self) -> np.ndarray:
         """Readiness of every slot this week (see the class docstring)."""
         m, d = self.model, self.d
@@ -70,12 +79,13 @@ class Decision(Process):
             self._social_weight = d.w_social * np.divide(
                 1.0, total, out=np.zeros(staff.n), where=total > 0
             )
-        if staff.participant is not self._visibility_key:
-            self._visibility_key = staff.participant
-            self._visibility = m.mode.visibility()
-        shown = np.where(USES[staff.stage], staff.quality * self._visibility, 0.0)
-        shown -= d.resistant_influence * staff.resistant
-        seen = np.bincount(ties.seeker, weights=ties.trust * shown[ties.adviser], minlength=staff.n)
+        seen = kernel.readiness_sums(m, now.week) if kernel.enabled() else None
+        if seen is None:
+            shown = np.where(USES[staff.stage], staff.quality * self.visibility(), 0.0)
+            shown -= d.resistant_influence * staff.resistant
+            seen = np.bincount(
+                ties.seeker, weights=ties.trust * shown[ties.adviser], minlength=staff.n
+            )
         return (
             seen * self._social_weight + self._formal_term + self._support_weight * staff.knowledge
         )

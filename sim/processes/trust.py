@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernel
 from sim.population import Stage
 from sim.processes.base import Process
 from sim.processes.decision import USES
@@ -39,6 +40,15 @@ class TrustUpdate(Process):
         using = USES[stage]
         changed = (stage != now.stage_at_start) & (stage != Stage.LAPSED)
         progressed = changed | using
+        if kernel.enabled():  # the per-tie update, compiled (sim.kernel)
+            failed = now.failed_trials
+            if failed.any():
+                self._leaders_respond(week, failed)
+            encouraged = using | staff.participant
+            new = kernel.trust_update(m, progressed, failed, encouraged, m.config.trust)
+            if new is not None:
+                ties.trust = new
+            return
         up = now.helpful_ties & progressed[ties.seeker]
         any_up = up.any()
         failed = now.failed_trials
