@@ -818,6 +818,152 @@ class OutcomesConfig:
     )
 
 
+#: Documented maxima of a generated system (``system.*``; docs/ODD.md, README "A national system").
+MAX_PRIMARIES = 25_000
+MAX_SECONDARIES = 5_000
+MAX_SCHOOL_STAFF = 250
+
+
+@dataclass
+class SystemConfig:
+    """A generated system of schools (``scenario=england``): counts and distributions.
+
+    With ``primaries + secondaries > 0`` the schools are not listed one by one: their sizes,
+    context and levers are drawn at set-up from these distributions as arrays (:mod:`sim.system`);
+    ``schools.*``, ``selection.*`` and ``leadership.*`` then give the values every school shares
+    and the means the per-school values are drawn around.
+    """
+
+    primaries: int = param(
+        0,
+        low=0,
+        high=MAX_PRIMARIES,
+        unit="schools",
+        source="[lit: DfE Schools, pupils and their characteristics 2024: ~16,800 primaries]",
+        help="primary schools in a generated system (0: the schools are listed in schools.*)",
+    )
+    secondaries: int = param(
+        0,
+        low=0,
+        high=MAX_SECONDARIES,
+        unit="schools",
+        source="[lit: DfE 2024: ~3,400 secondaries]",
+        help="secondary schools in a generated system",
+    )
+    primary_staff: float = param(
+        13.0,
+        low=3,
+        high=MAX_SCHOOL_STAFF,
+        unit="staff",
+        source="[lit: DfE School workforce 2024: ~13 teachers per primary]",
+        help="mean teaching staff of a primary (leaders included)",
+    )
+    secondary_staff: float = param(
+        60.0,
+        low=3,
+        high=MAX_SCHOOL_STAFF,
+        unit="staff",
+        source="[lit: DfE School workforce 2024: ~60 teachers per secondary]",
+        help="mean teaching staff of a secondary (leaders included)",
+    )
+    staff_cv: float = param(
+        0.3,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="coefficient of variation of school staff numbers (gamma; clipped to 3..max)",
+    )
+    primary_leaders: int = param(
+        2, low=1, high=20, unit="staff", source="[assume]", help="senior leaders of a primary"
+    )
+    secondary_leaders: int = param(
+        6, low=1, high=20, unit="staff", source="[assume]", help="senior leaders of a secondary"
+    )
+    secondary_team_size: int = param(
+        8,
+        low=1,
+        high=MAX_SCHOOL_STAFF,
+        unit="staff",
+        source="[assume: departments]",
+        help="department size in secondaries (primaries use schools.team_size)",
+    )
+    opinion_former_share: float = param(
+        0.1,
+        low=0,
+        high=1,
+        source="[seed 000: 9 in ~70 teachers]",
+        help="opinion formers per teacher (rounded, at least one per school)",
+    )
+    schools_per_pln: int = param(
+        8,
+        low=1,
+        high=100,
+        unit="schools",
+        source="[seed 000: eight schools]",
+        help="schools per PLN (schools are grouped at random; the last PLN may be smaller)",
+    )
+    pln_offset_weeks: int = param(
+        3,
+        low=0,
+        high=8,
+        unit="weeks",
+        source="[assume]",
+        help="PLNs hold pln.workshop_weeks shifted by 0..this many weeks (one offset per PLN)",
+    )
+    climate_concentration: float = param(
+        20.0,
+        low=0,
+        low_open=True,
+        source="[assume]",
+        help="Beta concentration of schools' trust climate around schools.trust_climate",
+    )
+    disadvantage_mean: float = param(
+        0.24,
+        low=0,
+        high=1,
+        source="[lit: DfE 2024: 24.6% of pupils eligible for free school meals]",
+        help="mean share of disadvantaged pupils",
+    )
+    disadvantage_concentration: float = param(
+        8.0,
+        low=0,
+        low_open=True,
+        source="[assume]",
+        help="Beta concentration of schools' disadvantage",
+    )
+    share_in_improvement_plan: float = param(
+        0.5, low=0, high=1, source="[assume]", help="share of schools with the work in the plan"
+    )
+    share_in_performance_targets: float = param(
+        0.3, low=0, high=1, source="[assume]", help="share with the work in performance targets"
+    )
+    share_governors_engaged: float = param(
+        0.2, low=0, high=1, source="[assume]", help="share of schools with governors engaged"
+    )
+    share_release_for_workshops: float = param(
+        0.7, low=0, high=1, source="[assume]", help="share releasing participants for workshops"
+    )
+    share_research_lead: float = param(
+        0.2, low=0, high=1, source="[assume]", help="share of schools with a research lead"
+    )
+    lever_concentration: float = param(
+        10.0,
+        low=0,
+        low_open=True,
+        source="[assume]",
+        help="Beta concentration of involvement, how-to support and distributed leadership "
+        "around the leadership.* values",
+    )
+    collab_hours_shape: float = param(
+        2.0,
+        low=0,
+        low_open=True,
+        source="[assume]",
+        help="gamma shape of allocated collaboration hours around leadership.collab_hours_per_week "
+        "(capped at 2)",
+    )
+
+
 @dataclass
 class Config:
     """A whole run's configuration: scenario name, seed, horizon and one section per module."""
@@ -840,6 +986,13 @@ class Config:
     trust: TrustConfig = field(default_factory=TrustConfig)
     turnover: TurnoverConfig = field(default_factory=TurnoverConfig)
     outcomes: OutcomesConfig = field(default_factory=OutcomesConfig)
+    system: SystemConfig = field(default_factory=SystemConfig)
+    record: str = param(
+        "schools",
+        choices=("schools", "slots"),
+        source="-",
+        help="what is recorded each week: per-school totals, or every staff slot (memory!)",
+    )
 
     @property
     def n_schools(self) -> int:
@@ -932,6 +1085,9 @@ class Config:
                     )
         if self.practice.q_embed < self.practice.q_adopt:
             raise ConfigError("practice.q_embed must be at least practice.q_adopt")
+        from sim.system import check_system  # a generated system: maxima and memory
+
+        check_system(self)
 
 
 def _per_school(key: str, value: Any, n_schools: int | None) -> list[Any]:

@@ -15,9 +15,10 @@ from sim.modes import make_mode
 from sim.population import Role, build_population
 from sim.processes import Process, WeekContext
 from sim.processes.calendar import WEEKS_PER_YEAR
-from sim.processes.outcomes import Record
+from sim.processes.outcomes import make_record
 from sim.rng import Streams
 from sim.selection import select_participants
+from sim.system import build_config_view, school_table
 
 __all__ = ["KnowledgeMobilisationModel"]
 
@@ -61,13 +62,18 @@ class KnowledgeMobilisationModel(mesa.Model):
         super().__init__(rng=config.seed)
         self.config = config
         self.streams = Streams(config.seed)
-        self.schools, self.staff, self.ties = build_population(config, self.streams)
+        #: Per-school settings as arrays (listed in the configuration, or a generated system).
+        self.school_table = school_table(config, self.streams)
+        view = build_config_view(config, self.school_table)
+        self.schools, self.staff, self.ties = build_population(
+            view, self.streams, self.school_table
+        )
         staff, schools = self.staff, self.schools
         #: ``tie_ptr[i]:tie_ptr[i+1]`` are the ties of slot i (ties are sorted by seeker).
         self.tie_ptr = np.searchsorted(self.ties.seeker, np.arange(staff.n + 1))
         #: Sums left by the fused kernel's conversation pass for Decision (:mod:`sim.kernel`).
         self.kernel_sums = None
-        staff.participant = select_participants(config, schools, staff, self.ties, self.streams)
+        staff.participant = select_participants(view, schools, staff, self.ties, self.streams)
         staff.network_trust = np.where(staff.participant, config.pln.initial_network_trust, 0.0)
         #: Number of staff selected for the PLN at the start (turnover may take some away).
         self.participants_selected = int(staff.participant.sum())
@@ -99,10 +105,12 @@ class KnowledgeMobilisationModel(mesa.Model):
         self.horizon_weeks = config.years * WEEKS_PER_YEAR
         self.now = WeekContext()
         self._trust_total: tuple[np.ndarray, np.ndarray] | None = None
-        self.record = Record(self.horizon_weeks, staff.n, schools.first_slot, staff.school)
+        self.record = make_record(
+            config.record, self.horizon_weeks, staff.n, schools.first_slot, staff.school
+        )
         self.mode = make_mode(config.mode.name, self)
         self.processes = [cls(self) for cls in (order or WEEKLY_ORDER)]
-        self.agent_at = self._create_agents()
+        self._agent_at: list[StaffMember] | None = None
         self.running = True
 
     def refresh_perception(self) -> None:
@@ -147,6 +155,38 @@ class KnowledgeMobilisationModel(mesa.Model):
     def set_trust_total(self, trust: np.ndarray, total: np.ndarray) -> None:
         """Cache the total trust per seeker of ``trust`` (the fused kernel computes it)."""
         self._trust_total = (trust, total)
+
+    @property
+    def agent_at(self) -> list[StaffMember]:
+        """The Mesa agent of each slot, created on first access (see :attr:`agents`)."""
+        if self._agent_at is None:
+            self._agent_at = []  # Mesa's registration may read `agents` while they are made
+            self._agent_at = self._create_agents()
+        return self._agent_at
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """All Mesa agents (one per staff slot), created on first access.
+
+        The state lives in the arrays; the agents are views of it. Creating hundreds of
+        thousands of Python objects costs seconds and memory a run that never looks at them
+        does not need, so they are made the first time ``agents`` or ``agent_at`` is read (the
+        per-agent reference and the workshop page read them; the weekly loop does not).
+        """
+        self.agent_at  # noqa: B018 (creates the agents)
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict:
+        """Mesa's agents by type (created on first access, as :attr:`agents`)."""
+        self.agent_at  # noqa: B018 (creates the agents)
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Mesa's agent types (created on first access, as :attr:`agents`)."""
+        self.agent_at  # noqa: B018 (creates the agents)
+        return super().agent_types
 
     def _create_agents(self) -> list[StaffMember]:
         staff = self.staff

@@ -22,7 +22,7 @@ import numpy as np
 
 from sim.config import NetworkConfig
 
-__all__ = ["SchoolNetwork", "generate_school_network", "network_stats"]
+__all__ = ["SchoolNetwork", "generate_networks", "generate_school_network", "network_stats"]
 
 
 @dataclass(frozen=True)
@@ -53,16 +53,38 @@ def generate_school_network(
 
     """
     n = len(team)
+    u = rng.random((1, 3, n * (n - 1) // 2))
+    _, src, dst = generate_networks(u, team, attractiveness[None, :], cfg)
+    return SchoolNetwork(n=n, src=src, dst=dst)
+
+
+def generate_networks(
+    u: np.ndarray, team: np.ndarray, attractiveness: np.ndarray, cfg: NetworkConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw the advice networks of ``g`` schools of the same shape at once.
+
+    Args:
+        u: Uniforms of shape ``(g, 3, pairs)``: per school and pair ``i < j`` (in
+            ``numpy.triu_indices`` order), one for existence, one for mutuality, one for
+            direction, drawn whatever the outcome (the network is a pure function of them).
+        team: Team index of each member (the same in every school of the shape).
+        attractiveness: Shape ``(g, n)``: relative attractiveness as an adviser (> 0).
+        cfg: Network parameters.
+
+    Returns:
+        ``(school, src, dst)``: the row of the school each tie belongs to and the tie's local
+        indices, sorted by (school, seeker, adviser).
+
+    """
+    n = len(team)
     i, j = np.triu_indices(n, k=1)
-    # One uniform per pair and purpose, drawn whatever the outcome: the network is a pure
-    # function of the school's stream.
-    u_exist, u_mutual, u_dir = rng.random((3, len(i)))
+    u_exist, u_mutual, u_dir = u[:, 0], u[:, 1], u[:, 2]
     team_sizes = np.bincount(team)
     same = team[i] == team[j]
     outside = np.maximum(n - team_sizes[team[i]], 1)
     p_cross = np.minimum(cfg.p_cross_team_max, cfg.cross_team_ties / outside)
     p = np.where(same, cfg.p_within_team, p_cross)
-    a_i, a_j = attractiveness[i], attractiveness[j]
+    a_i, a_j = attractiveness[:, i], attractiveness[:, j]
     p_pair = 1.0 - (1.0 - p) ** np.sqrt(a_i * a_j)
     exists = u_exist < p_pair
     mutual = exists & (u_mutual < cfg.mutual_share)
@@ -70,10 +92,13 @@ def generate_school_network(
     towards_j = u_dir < a_j / (a_i + a_j)
     i_asks_j = mutual | (one_way & towards_j)
     j_asks_i = mutual | (one_way & ~towards_j)
-    src = np.concatenate([i[i_asks_j], j[j_asks_i]])
-    dst = np.concatenate([j[i_asks_j], i[j_asks_i]])
-    order = np.lexsort((dst, src))
-    return SchoolNetwork(n=n, src=src[order], dst=dst[order])
+    g1, p1 = np.nonzero(i_asks_j)
+    g2, p2 = np.nonzero(j_asks_i)
+    school = np.concatenate([g1, g2])
+    src = np.concatenate([i[p1], j[p2]])
+    dst = np.concatenate([j[p1], i[p2]])
+    order = np.argsort((school.astype(np.int64) * n + src) * n + dst, kind="stable")
+    return school[order], src[order], dst[order]
 
 
 def network_stats(net: SchoolNetwork, leaders: np.ndarray | None = None) -> dict[str, float]:

@@ -19,8 +19,9 @@ import numpy as np
 from scipy import special
 
 from sim.config import SESSION_PERIOD_WEEKS, Config
-from sim.networks import generate_school_network
+from sim.networks import generate_networks
 from sim.rng import Streams
+from sim.system import SchoolTable, school_table
 
 __all__ = [
     "ROLES",
@@ -90,6 +91,8 @@ class Schools:
     size: np.ndarray
     trust_climate: np.ndarray
     disadvantage: np.ndarray
+    phase: np.ndarray  # 0 primary, 1 secondary (sim.system.PHASES)
+    pln: np.ndarray  # the PLN the school belongs to
     formalisation: np.ndarray  # F in [0, 1]
     signal: np.ndarray  # P_s = F (0.5 + 0.5 L) / (1 + d (priorities - 1))
     involvement: np.ndarray  # L
@@ -148,36 +151,54 @@ class Ties:
         return len(self.seeker)
 
 
-def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, Ties]:
-    """Create schools, staff and advice ties for a validated configuration."""
-    sc = config.schools
-    n_schools = config.n_schools
-    leaders = np.asarray(sc.leaders, dtype=np.int64)
-    teachers = np.asarray(sc.teachers, dtype=np.int64)
+def build_population(
+    config: Config, streams: Streams, table: SchoolTable | None = None
+) -> tuple[Schools, Staff, Ties]:
+    """Create schools, staff and advice ties for a validated configuration.
+
+    Set-up is vectorised by school shape: schools with the same numbers of leaders, teachers,
+    opinion formers and the same team size get their roles, teams and networks in one set of
+    array operations. Each school's draws are a pure function of ``(seed, stream, school)``
+    (:meth:`sim.rng.Streams.setup_table`), so the grouping does not change them.
+    """
+    if table is None:
+        table = school_table(config, streams)
+    n_schools = table.n
+    leaders, teachers = table.leaders, table.teachers
     size = leaders + teachers
     first = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
     n = int(size.sum())
 
-    schools = _build_schools(config, n_schools, first, size)
-    school = np.repeat(np.arange(n_schools), size)
+    schools = _build_schools(config, table, first, size)
+    school = np.repeat(np.arange(n_schools, dtype=np.int32), size)
 
     role = np.empty(n, dtype=np.int8)
     team = np.empty(n, dtype=np.int32)
     opinion_former = np.zeros(n, dtype=bool)
-    ties = []
-    role_rng = streams.setup("roles")
-    for s in range(n_schools):
-        sl = slice(first[s], first[s] + size[s])
-        r, t, of = _school_roles(role_rng, leaders[s], teachers[s], sc.opinion_formers[s], config)
-        role[sl], team[sl], opinion_former[sl] = r, t, of
-        attract = np.array([ROLE_ATTRACTIVENESS[Role(x)] for x in r])
+    attract_of_role = np.array([ROLE_ATTRACTIVENESS[r] for r in Role])
+    shapes = np.stack([leaders, teachers, table.opinion_formers, table.team_size], axis=1)
+    groups, shape_of = np.unique(shapes, axis=0, return_inverse=True)
+    srcs, dsts = [], []
+    for g, (n_lead, n_teach, n_of, team_size) in enumerate(groups):
+        members = np.flatnonzero(shape_of == g)
+        slots = first[members][:, None] + np.arange(n_lead + n_teach)[None, :]
+        u = streams.setup_table("roles", members, 2 * n_teach)
+        r, t, of = _school_roles(
+            u[:, :n_teach], u[:, n_teach:], n_lead, n_teach, n_of, team_size, config
+        )
+        role[slots], team[slots], opinion_former[slots] = r, t, of
+        attract = attract_of_role[r]
         attract[of] = config.network.hub_pull
-        net = generate_school_network(streams.setup(f"network:{s}"), t, attract, config.network)
-        ties.append((net.src + first[s], net.dst + first[s]))
-
+        pairs = (n_lead + n_teach) * (n_lead + n_teach - 1) // 2
+        u = streams.setup_table("network", members, 3 * pairs).reshape(len(members), 3, pairs)
+        which, src, dst = generate_networks(u, t[0], attract, config.network)
+        srcs.append(src + first[members][which])
+        dsts.append(dst + first[members][which])
     # int32 indices: half the memory traffic of int64 in the weekly passes over the ties.
-    seeker = np.concatenate([t[0] for t in ties]).astype(np.int32)
-    adviser = np.concatenate([t[1] for t in ties]).astype(np.int32)
+    seeker = np.concatenate(srcs).astype(np.int32)
+    adviser = np.concatenate(dsts).astype(np.int32)
+    order = np.argsort(seeker.astype(np.int64) * n + adviser, kind="stable")
+    seeker, adviser = seeker[order], adviser[order]
     kappa = config.network.trust_concentration
     # Opinion formers are, by definition, colleagues' *trusted* advisers (seed 000): ties to them
     # start closer to full trust.
@@ -195,10 +216,11 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
         schools.trust_climate[school],
         d.leader_trust_concentration,
     )
+    sc = config.schools
     pupils = np.where(role == Role.SENIOR_LEADER, sc.pupils_per_leader, sc.pupils_per_teacher)
 
     staff = Staff(
-        school=school.astype(np.int32),
+        school=school,
         team=team,
         role=role,
         opinion_former=opinion_former,
@@ -219,59 +241,70 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
     return schools, staff, ties
 
 
-def _build_schools(config: Config, n_schools: int, first: np.ndarray, size: np.ndarray) -> Schools:
-    lv = config.leadership
+def _build_schools(
+    config: Config, table: SchoolTable, first: np.ndarray, size: np.ndarray
+) -> Schools:
+    lv = table.levers
     formal = (
-        np.asarray(lv.in_improvement_plan, float)
-        + np.asarray(lv.in_performance_targets, float)
-        + np.asarray(lv.governors_engaged, float)
+        np.asarray(lv["in_improvement_plan"], float)
+        + np.asarray(lv["in_performance_targets"], float)
+        + np.asarray(lv["governors_engaged"], float)
     ) / 3.0
-    involvement = np.asarray(lv.involvement, float)
-    priorities = np.asarray(lv.plan_priorities, float)
-    signal = formal * (0.5 + 0.5 * involvement) / (1.0 + lv.priority_dilution * (priorities - 1))
+    involvement = np.asarray(lv["involvement"], float)
+    priorities = np.asarray(lv["plan_priorities"], float)
+    dilution = config.leadership.priority_dilution
+    signal = formal * (0.5 + 0.5 * involvement) / (1.0 + dilution * (priorities - 1))
+    period = {f: SESSION_PERIOD_WEEKS[f] for f in set(lv["session_frequency"])}
     return Schools(
-        n=n_schools,
+        n=table.n,
         first_slot=first,
         size=size,
-        trust_climate=np.asarray(config.schools.trust_climate, float),
-        disadvantage=np.asarray(config.schools.disadvantage, float),
+        trust_climate=table.trust_climate,
+        disadvantage=table.disadvantage,
+        phase=table.phase,
+        pln=table.pln,
         formalisation=formal,
         signal=signal,
         involvement=involvement,
-        howto_support=np.asarray(lv.howto_support, float),
-        distributed_leadership=np.asarray(lv.distributed_leadership, float),
-        collab_hours=np.asarray(lv.collab_hours_per_week, float),
-        session_period=np.array([SESSION_PERIOD_WEEKS[f] for f in lv.session_frequency]),
-        release=np.asarray(lv.release_for_workshops, bool),
-        research_lead=np.asarray(lv.research_lead, bool),
+        howto_support=np.asarray(lv["howto_support"], float),
+        distributed_leadership=np.asarray(lv["distributed_leadership"], float),
+        collab_hours=np.asarray(lv["collab_hours_per_week"], float),
+        session_period=np.array([period[f] for f in lv["session_frequency"]]),
+        release=np.asarray(lv["release_for_workshops"], bool),
+        research_lead=np.asarray(lv["research_lead"], bool),
     )
 
 
 def _school_roles(
-    rng: np.random.Generator, n_leaders: int, n_teachers: int, n_of: int, config: Config
+    u_role: np.ndarray,
+    u_of: np.ndarray,
+    n_leaders: int,
+    n_teachers: int,
+    n_of: int,
+    team_size: int,
+    config: Config,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Roles, teams and opinion-former flags of one school (leaders first; the head is first)."""
+    """Roles, teams and opinion-former flags of schools of one shape, one row per school.
+
+    Leaders come first (the head is first); each school has one row of uniforms per purpose.
+    """
     sc = config.schools
+    g = len(u_role)
     n = n_leaders + n_teachers
-    # Fixed number of draws per school, whatever the outcome.
-    u_role = rng.random(n_teachers)
-    u_of = rng.random(n_teachers)
-    role = np.full(n, Role.TEACHER, dtype=np.int8)
-    role[:n_leaders] = Role.SENIOR_LEADER
-    tr = np.full(n_teachers, Role.TEACHER, dtype=np.int8)
+    role = np.full((g, n), Role.TEACHER, dtype=np.int8)
+    role[:, :n_leaders] = Role.SENIOR_LEADER
+    tr = np.full((g, n_teachers), Role.TEACHER, dtype=np.int8)
     tr[u_role < sc.middle_leader_share] = Role.MIDDLE_LEADER
     tr[u_role > 1.0 - sc.early_career_share] = Role.EARLY_CAREER
-    # Opinion formers: experienced teachers (not early career), chosen at random among them.
-    candidates = np.flatnonzero(tr != Role.EARLY_CAREER)
-    if len(candidates) < n_of:
-        candidates = np.arange(n_teachers)
-    chosen = candidates[np.argsort(u_of[candidates], kind="stable")[:n_of]]
-    of = np.zeros(n, dtype=bool)
-    of[n_leaders + chosen] = True
-    role[n_leaders:] = tr
-    n_teams = max(1, round(n_teachers / sc.team_size))
-    team = np.zeros(n, dtype=np.int32)  # team 0: the senior leadership team
-    team[n_leaders:] = 1 + (np.arange(n_teachers) * n_teams) // max(n_teachers, 1)
+    # Opinion formers: experienced teachers (not early career), chosen at random among them;
+    # early-career teachers only where there are too few experienced ones.
+    rank = np.argsort(u_of + 2.0 * (tr == Role.EARLY_CAREER), axis=1, kind="stable")[:, :n_of]
+    of = np.zeros((g, n), dtype=bool)
+    np.put_along_axis(of, n_leaders + rank, True, axis=1)
+    role[:, n_leaders:] = tr
+    n_teams = max(1, round(n_teachers / team_size))
+    team = np.zeros((g, n), dtype=np.int32)  # team 0: the senior leadership team
+    team[:, n_leaders:] = 1 + (np.arange(n_teachers) * n_teams) // max(n_teachers, 1)
     return role, team, of
 
 

@@ -25,7 +25,17 @@ import zlib
 
 import numpy as np
 
-__all__ = ["GOLDEN", "MIX1", "MIX2", "Streams", "stream_id", "stream_key", "uniforms"]
+__all__ = [
+    "GOLDEN",
+    "MIX1",
+    "MIX2",
+    "Streams",
+    "stream_id",
+    "stream_key",
+    "stream_keys",
+    "uniform_table",
+    "uniforms",
+]
 
 _MASK = (1 << 64) - 1
 #: SplitMix64's increment (the "golden gamma", 2^64 / phi, odd).
@@ -53,6 +63,35 @@ def stream_key(seed: int, stream: int, week: int) -> int:
     z = _mix(((int(seed) & _MASK) + 1) * GOLDEN & _MASK)
     z = _mix(z ^ ((int(stream) + 1) * GOLDEN & _MASK))
     return _mix((z + (int(week) + 1) * GOLDEN) & _MASK)
+
+
+def _mix_np(z: np.ndarray) -> np.ndarray:
+    z = z.copy()
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(MIX1)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(MIX2)
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def stream_keys(seed: int, stream: int, weeks: np.ndarray) -> np.ndarray:
+    """:func:`stream_key` for many "weeks" at once (uint64; set-up uses school indices)."""
+    base = np.uint64(_mix(((int(seed) & _MASK) + 1) * GOLDEN & _MASK))
+    base = _mix_np(np.array([base ^ np.uint64((int(stream) + 1) * GOLDEN & _MASK)]))[0]
+    z = np.asarray(weeks).astype(np.uint64) + np.uint64(1)
+    z *= np.uint64(GOLDEN)
+    z += base
+    return _mix_np(z)
+
+
+def uniform_table(keys: np.ndarray, count: int) -> np.ndarray:
+    """Uniforms for indices ``0..count-1`` of each key: shape ``(len(keys), count)``."""
+    z = np.arange(1, count + 1, dtype=np.uint64)[None, :] * np.uint64(GOLDEN)
+    z = z + np.asarray(keys, dtype=np.uint64)[:, None]
+    z = _mix_np(z)
+    z >>= np.uint64(11)
+    return z.astype(np.float64) * TO_UNIT
 
 
 def uniforms(key: int, index: np.ndarray) -> np.ndarray:
@@ -91,6 +130,15 @@ class Streams:
     def setup(self, name: str) -> np.random.Generator:
         """A generator for set-up draws (traits, networks) that no strategy or lever touches."""
         return np.random.default_rng([self.seed, stream_id("setup:" + name)])
+
+    def setup_table(self, name: str, units: np.ndarray, count: int) -> np.ndarray:
+        """Set-up uniforms per unit (e.g. school), shape ``(len(units), count)``.
+
+        Row ``r`` is a pure function of ``(seed, name, units[r])``, so units can be drawn in any
+        grouping.
+        """
+        keys = stream_keys(self.seed, stream_id("setup:" + name), units)
+        return uniform_table(keys, count)
 
     def key(self, name: str, week: int) -> int:
         """The counter-based generator's key for ``week`` of stream ``name``."""

@@ -35,12 +35,12 @@ def select_participants(
 
 def _pick(scores: np.ndarray, schools: Schools, counts: list[int]) -> np.ndarray:
     """In each school, pick the ``counts[s]`` slots with the highest scores (ties: lower slot)."""
+    school = np.repeat(np.arange(schools.n), schools.size)
+    # Slots by school, then by descending score (ties: lower slot), all schools at once.
+    order = np.lexsort((-scores, school))
+    rank = np.arange(len(scores)) - schools.first_slot[school[order]]
     chosen = np.zeros(len(scores), dtype=bool)
-    for s in range(schools.n):
-        lo = schools.first_slot[s]
-        local = scores[lo : lo + schools.size[s]]
-        top = np.argsort(-local, kind="stable")[: counts[s]]
-        chosen[lo + top] = True
+    chosen[order] = rank < np.asarray(counts)[school[order]]
     return chosen
 
 

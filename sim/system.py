@@ -1,0 +1,295 @@
+"""Schools as arrays: listed one by one, or drawn as a national system (``scenario=england``).
+
+A model is built from a :class:`SchoolTable`: one array per per-school setting (size, leaders,
+opinion formers, team size, context, participants, leadership levers) and the PLN each school
+belongs to. For the hand-made scenarios the table is the configuration's per-school lists. For a
+generated system (``system.primaries + system.secondaries > 0``) it is drawn at set-up, as
+arrays, from the distributions of ``system.*`` (:class:`sim.config.SystemConfig`): staff numbers
+from a gamma around the phase's mean, trust climate and disadvantage from Betas, binary levers
+with the configured shares, involvement, how-to support and distributed leadership from Betas
+around the ``leadership.*`` values, collaboration hours from a gamma around its value. Schools
+are grouped at random into PLNs of ``system.schools_per_pln``; each PLN holds its workshops
+``0..system.pln_offset_weeks`` weeks after ``pln.workshop_weeks`` (its own calendar). Nothing of
+this passes through Hydra's parser as a list: the configuration stays a few scalars.
+
+The draws come from set-up streams (``Streams.setup``) that no strategy or lever touches, so
+every arm of a comparison has the same schools.
+
+Maxima (:data:`sim.config.MAX_PRIMARIES`, :data:`~sim.config.MAX_SECONDARIES`,
+:data:`~sim.config.MAX_SCHOOL_STAFF`) are checked with the configuration, and so is the
+estimated memory of the run (:func:`estimate_bytes`) against the machine's.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import MAX_SCHOOL_STAFF, SESSION_PERIOD_WEEKS, Config, ConfigError
+from sim.rng import Streams
+
+__all__ = [
+    "PHASES",
+    "SchoolTable",
+    "build_config_view",
+    "check_system",
+    "estimate_bytes",
+    "generated",
+    "school_table",
+]
+
+#: School phases, by code.
+PHASES = ("primary", "secondary")
+
+#: Per-school leadership levers (the ``per_school`` parameters of ``leadership``).
+LEVERS = (
+    "in_improvement_plan",
+    "in_performance_targets",
+    "governors_engaged",
+    "plan_priorities",
+    "release_for_workshops",
+    "collab_hours_per_week",
+    "session_frequency",
+    "distributed_leadership",
+    "involvement",
+    "research_lead",
+    "howto_support",
+)
+
+#: Estimated bytes per member of staff and per advice tie over a run (state, the weekly
+#: temporaries of the numpy code, set-up), measured at 450,000 staff; per staff and week with
+#: ``record=slots`` (the per-slot history).
+BYTES_PER_STAFF = 1_500
+BYTES_PER_TIE = 120
+BYTES_PER_SLOT_WEEK = 27
+#: Expected advice ties per member of staff, by phase (measured on the generated networks).
+TIES_PER_STAFF = {"primary": 7.5, "secondary": 13.0}
+
+
+@dataclass
+class SchoolTable:
+    """Per-school settings as arrays of length ``n`` (see the module docstring)."""
+
+    phase: np.ndarray  # 0 primary, 1 secondary
+    teachers: np.ndarray
+    leaders: np.ndarray
+    opinion_formers: np.ndarray
+    team_size: np.ndarray
+    trust_climate: np.ndarray
+    disadvantage: np.ndarray
+    per_school: np.ndarray  # participants
+    leaders_per_school: np.ndarray  # of whom senior leaders
+    pln: np.ndarray  # the PLN each school belongs to
+    pln_offset: np.ndarray  # per PLN: weeks its workshops come after pln.workshop_weeks
+    levers: dict[str, np.ndarray]
+
+    @property
+    def n(self) -> int:
+        """Number of schools."""
+        return len(self.teachers)
+
+    @property
+    def n_plns(self) -> int:
+        """Number of PLNs."""
+        return len(self.pln_offset)
+
+
+def generated(config: Config) -> bool:
+    """Whether the configuration asks for a generated system."""
+    return config.system.primaries + config.system.secondaries > 0
+
+
+def school_table(config: Config, streams: Streams) -> SchoolTable:
+    """The schools of a validated configuration, listed or drawn."""
+    if generated(config):
+        return _draw_table(config, streams)
+    return _listed_table(config)
+
+
+def build_config_view(config: Config, table: SchoolTable) -> Config:
+    """A shallow copy of ``config`` whose per-school values are the table's arrays.
+
+    Set-up code (population, selection, levers) reads per-school values with ``np.asarray`` and
+    indexing, so it takes this view as it takes a listed configuration. The view is never
+    validated or stored: the model keeps the small configuration.
+    """
+    if not generated(config):
+        return config
+    view = copy.copy(config)
+    view.schools = dataclasses.replace(
+        config.schools,
+        teachers=table.teachers,
+        leaders=table.leaders,
+        opinion_formers=table.opinion_formers,
+        trust_climate=table.trust_climate,
+        disadvantage=table.disadvantage,
+    )
+    view.selection = dataclasses.replace(
+        config.selection, per_school=table.per_school, leaders_per_school=table.leaders_per_school
+    )
+    view.leadership = dataclasses.replace(config.leadership, **table.levers)
+    return view
+
+
+def _listed_table(config: Config) -> SchoolTable:
+    sc, sel, lv = config.schools, config.selection, config.leadership
+    n = config.n_schools
+    phase = PHASES.index(sc.phase)
+    return SchoolTable(
+        phase=np.full(n, phase, dtype=np.int8),
+        teachers=np.asarray(sc.teachers, dtype=np.int64),
+        leaders=np.asarray(sc.leaders, dtype=np.int64),
+        opinion_formers=np.asarray(sc.opinion_formers, dtype=np.int64),
+        team_size=np.full(n, sc.team_size, dtype=np.int64),
+        trust_climate=np.asarray(sc.trust_climate, dtype=float),
+        disadvantage=np.asarray(sc.disadvantage, dtype=float),
+        per_school=np.asarray(sel.per_school, dtype=np.int64),
+        leaders_per_school=np.asarray(sel.leaders_per_school, dtype=np.int64),
+        pln=np.zeros(n, dtype=np.int32),
+        pln_offset=np.zeros(1, dtype=np.int64),
+        levers={name: np.asarray(getattr(lv, name)) for name in LEVERS},
+    )
+
+
+def _scalar(value):
+    """A per-school value that a generated system's configuration gives once."""
+    return value[0] if isinstance(value, list | tuple) else value
+
+
+def _beta(rng: np.random.Generator, mean: float, kappa: float, size: int) -> np.ndarray:
+    mean = min(max(float(mean), 1e-6), 1 - 1e-6)
+    return rng.beta(mean * kappa, (1 - mean) * kappa, size=size)
+
+
+def _draw_table(config: Config, streams: Streams) -> SchoolTable:
+    sy, sc, sel, lv = config.system, config.schools, config.selection, config.leadership
+    n_pri, n_sec = sy.primaries, sy.secondaries
+    n = n_pri + n_sec
+    phase = np.repeat(np.array([0, 1], dtype=np.int8), [n_pri, n_sec])
+    secondary = phase == 1
+
+    rng = streams.setup("system:sizes")
+    mean_staff = np.where(secondary, sy.secondary_staff, sy.primary_staff)
+    leaders = np.where(secondary, sy.secondary_leaders, sy.primary_leaders).astype(np.int64)
+    if sy.staff_cv > 0:
+        shape = 1.0 / sy.staff_cv**2
+        staff = rng.gamma(shape, mean_staff / shape)
+    else:
+        staff = mean_staff
+    staff = np.clip(np.rint(staff), 3, MAX_SCHOOL_STAFF).astype(np.int64)
+    per_school = np.full(n, int(_scalar(sel.per_school)), dtype=np.int64)
+    leaders_per_school = np.full(n, int(_scalar(sel.leaders_per_school)), dtype=np.int64)
+    # Every school has room for its participants and its leaders, and a teacher or more.
+    leaders = np.minimum(leaders, np.maximum(staff - 2, 1))
+    teachers = np.maximum(staff - leaders, np.maximum(per_school - leaders, 1))
+    opinion_formers = np.clip(np.rint(sy.opinion_former_share * teachers), 1, teachers)
+    team_size = np.where(secondary, sy.secondary_team_size, sc.team_size).astype(np.int64)
+
+    rng = streams.setup("system:context")
+    trust_climate = _beta(rng, _scalar(sc.trust_climate), sy.climate_concentration, n)
+    disadvantage = _beta(rng, sy.disadvantage_mean, sy.disadvantage_concentration, n)
+
+    rng = streams.setup("system:levers")
+    shares = {
+        "in_improvement_plan": sy.share_in_improvement_plan,
+        "in_performance_targets": sy.share_in_performance_targets,
+        "governors_engaged": sy.share_governors_engaged,
+        "release_for_workshops": sy.share_release_for_workshops,
+        "research_lead": sy.share_research_lead,
+    }
+    levers: dict[str, np.ndarray] = {}
+    for name, share in shares.items():
+        levers[name] = rng.random(n) < share
+    for name in ("distributed_leadership", "involvement", "howto_support"):
+        levers[name] = _beta(rng, _scalar(getattr(lv, name)), sy.lever_concentration, n)
+    hours = float(_scalar(lv.collab_hours_per_week))
+    shape = sy.collab_hours_shape
+    levers["collab_hours_per_week"] = np.minimum(rng.gamma(shape, hours / shape, n), 2.0)
+    levers["plan_priorities"] = np.full(n, int(_scalar(lv.plan_priorities)), dtype=np.int64)
+    levers["session_frequency"] = np.full(n, _scalar(lv.session_frequency), dtype=object)
+
+    rng = streams.setup("system:plns")
+    n_plns = -(-n // sy.schools_per_pln)
+    pln = np.empty(n, dtype=np.int32)
+    pln[rng.permutation(n)] = np.arange(n, dtype=np.int32) // sy.schools_per_pln
+    pln_offset = rng.integers(0, sy.pln_offset_weeks + 1, size=n_plns)
+    return SchoolTable(
+        phase=phase,
+        teachers=teachers,
+        leaders=leaders,
+        opinion_formers=opinion_formers.astype(np.int64),
+        team_size=team_size,
+        trust_climate=trust_climate,
+        disadvantage=disadvantage,
+        per_school=per_school,
+        leaders_per_school=leaders_per_school,
+        pln=pln,
+        pln_offset=pln_offset,
+        levers=levers,
+    )
+
+
+def estimate_bytes(config: Config) -> int:
+    """Estimated peak memory of one run of a generated system (bytes)."""
+    sy = config.system
+    staff = sy.primaries * sy.primary_staff + sy.secondaries * sy.secondary_staff
+    ties = (
+        sy.primaries * sy.primary_staff * TIES_PER_STAFF["primary"]
+        + sy.secondaries * sy.secondary_staff * TIES_PER_STAFF["secondary"]
+    )
+    weeks = config.years * 39
+    per_slot = BYTES_PER_SLOT_WEEK * weeks if config.record == "slots" else 0
+    return int(staff * (BYTES_PER_STAFF + per_slot) + ties * BYTES_PER_TIE)
+
+
+def machine_bytes() -> int:
+    """The machine's physical memory (bytes)."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_system(config: Config) -> None:
+    """Reject a generated system the set-up could not honour, or that would not fit in memory.
+
+    Raises:
+        ConfigError: One line naming the key and what is allowed.
+
+    """
+    if not generated(config):
+        return
+    sy, sel = config.system, config.selection
+    for key in ("per_school", "leaders_per_school"):
+        value = getattr(sel, key)
+        if len(value) != 1:
+            raise ConfigError(
+                f"selection.{key}: a generated system (system.primaries/secondaries) takes one "
+                f"value for every school, not a list of {len(value)}"
+            )
+    smallest = min(sy.primary_leaders, sy.secondary_leaders)
+    if sel.policy == "mixed" and sel.leaders_per_school[0] > smallest:
+        raise ConfigError(
+            f"selection.leaders_per_school = {sel.leaders_per_school[0]} exceeds the "
+            f"{smallest} senior leaders of the smallest phase (system.*_leaders)"
+        )
+    for key in ("trust_climate",):
+        if len(getattr(config.schools, key)) != 1:
+            raise ConfigError(f"schools.{key}: a generated system takes one value (its mean)")
+    for name in LEVERS:
+        value = getattr(config.leadership, name)
+        if isinstance(value, list | tuple) and len(value) != 1:
+            raise ConfigError(
+                f"leadership.{name}: a generated system takes one value (the schools' mean or "
+                f"shared value), not a list of {len(value)}"
+            )
+    if _scalar(config.leadership.session_frequency) not in SESSION_PERIOD_WEEKS:
+        raise ConfigError("leadership.session_frequency is not a known frequency")
+    need, have = estimate_bytes(config), machine_bytes()
+    if need > have:
+        raise ConfigError(
+            f"system: the run would need about {need / 2**30:.1f} GiB, more than this machine's "
+            f"{have / 2**30:.1f} GiB; use fewer schools (system.primaries, system.secondaries) "
+            "or record=schools"
+        )
