@@ -163,3 +163,12 @@ class Streams:
         if index is None:
             index = self._index[size] = np.arange(size, dtype=np.uint64)
         return uniforms(self.key(name, week), index)
+
+    def uniform_at(self, name: str, week: int, size: int, index: np.ndarray) -> np.ndarray:
+        """The values :meth:`uniform` gives at ``index`` only (the rest are not computed).
+
+        ``uniform(name, week, size)[index] == uniform_at(name, week, size, index)`` exactly: the
+        generator is counter-based, so drawing only what is needed changes nothing.
+        """
+        self.check_size(name, size)
+        return uniforms(self.key(name, week), index)

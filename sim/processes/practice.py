@@ -103,7 +103,9 @@ class Practice(Process):
         )
         h_user, h_embedded = self.hazard[now.support_ended]
         hazard = np.where(stage == Stage.EMBEDDED, h_embedded, h_user)
-        lapse = using & (m.streams.uniform("practice.lapse", week, staff.n) < hazard)
+        users = np.flatnonzero(using)  # draws for users only (the same values: sim.rng)
+        lapse = np.zeros(staff.n, dtype=bool)
+        lapse[users] = m.streams.uniform_at("practice.lapse", week, staff.n, users) < hazard[users]
 
         stage[to_adopt] = Stage.ADOPTED
         stage[to_embed] = Stage.EMBEDDED

@@ -40,9 +40,12 @@ class Turnover(Process):
         if not leave.any():
             return
         d = m.config.decision
-        u_theta = m.streams.uniform("turnover.threshold", week, n)
-        u_cap = m.streams.uniform("turnover.capacity", week, n)
-        u_tau = m.streams.uniform("turnover.trust_in_leaders", week, n)
+        # Newcomers' traits, computed for the leavers' slots only (the draws are those of the
+        # full per-slot streams: sim.rng is counter-based).
+        who = np.flatnonzero(leave)
+        u_theta = m.streams.uniform_at("turnover.threshold", week, n, who)
+        u_cap = m.streams.uniform_at("turnover.capacity", week, n, who)
+        u_tau = m.streams.uniform_at("turnover.trust_in_leaders", week, n, who)
 
         theta = threshold_ppf(u_theta, d)
         # Inverse CDFs through scipy.special (the same functions scipy.stats uses, without
@@ -50,12 +53,14 @@ class Turnover(Process):
         capacity = special.gammaincinv(d.capacity_shape, u_cap) * (
             d.capacity_mean_hours / d.capacity_shape
         )
-        climate = np.clip(m.schools.trust_climate[staff.school], 1e-6, 1 - 1e-6)
+        climate = np.clip(m.schools.trust_climate[staff.school[who]], 1e-6, 1 - 1e-6)
         k_tau = d.leader_trust_concentration
         tau = special.betaincinv(climate * k_tau, (1 - climate) * k_tau, u_tau)
 
         def renew(values: np.ndarray, fresh) -> np.ndarray:
-            return np.where(leave, fresh, values)
+            values = values.copy()  # arrays are replaced, never written in place
+            values[who] = fresh
+            return values
 
         staff.threshold = renew(staff.threshold, theta)
         staff.capacity = renew(staff.capacity, capacity)
@@ -65,7 +70,7 @@ class Turnover(Process):
         staff.resistant = renew(staff.resistant, False)
         staff.participant = renew(staff.participant, False)
         staff.network_trust = renew(staff.network_trust, 0.0)
-        staff.stage = renew(staff.stage, Stage.UNAWARE).astype(np.int8)
+        staff.stage = renew(staff.stage, Stage.UNAWARE)
         staff.stage_weeks = renew(staff.stage_weeks, 0)
         now.stage_at_start = staff.stage.copy()
         ties = m.ties
