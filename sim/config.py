@@ -905,10 +905,11 @@ class SystemConfig:
     pln_offset_weeks: int = param(
         3,
         low=0,
-        high=8,
+        high=4,
         unit="weeks",
         source="[assume]",
-        help="PLNs hold pln.workshop_weeks shifted by 0..this many weeks (one offset per PLN)",
+        help="PLNs hold pln.workshop_weeks shifted by 0..this many weeks (one offset per PLN); "
+        "a workshop shifted past week 38 is not held",
     )
     climate_concentration: float = param(
         20.0,

@@ -48,7 +48,8 @@ class WeekContext:
     term: int = 0
     week_of_year: int = 0
     week_in_term: int = 0
-    workshop_week: bool = False
+    workshop_week: bool = False  # some PLN holds a workshop this week
+    workshop_schools: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     support_active: bool = False
     support_ended: bool = False
     session_week: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))

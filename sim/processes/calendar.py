@@ -16,7 +16,9 @@ WEEKS_PER_TERM = 13
 class Calendar(Process):
     """Sets this week's :class:`~sim.processes.base.WeekContext`.
 
-    A workshop runs in the configured weeks of each year of PLN support; a school holds a
+    A workshop runs in the configured weeks of each year of PLN support, shifted for each PLN by
+    its calendar offset (``system.pln_offset_weeks``; 0 for a listed scenario's one PLN); a
+    school holds a
     whole-staff session when the week of the term is a multiple of its session period. It then
     refreshes what each person perceives of the school's levers
     (:meth:`~sim.model.KnowledgeMobilisationModel.refresh_perception`).
@@ -27,6 +29,13 @@ class Calendar(Process):
     def __init__(self, model) -> None:
         super().__init__(model)
         self._workshop_weeks = frozenset(model.config.pln.workshop_weeks)
+        # Each PLN's calendar: its workshops come pln_offset weeks after the configured weeks
+        # (a generated system, sim.system; listed scenarios have one PLN, offset 0).
+        table = model.school_table
+        offset_of_school = table.pln_offset[table.pln]
+        weeks = np.arange(WEEKS_PER_YEAR)[:, None] - offset_of_school[None, :]
+        self._workshop_schools = np.isin(weeks, list(self._workshop_weeks))
+        self._workshop_schools.flags.writeable = False
         n = model.staff.n
         # Shared, never written in place: processes that add to them assign new arrays.
         self._no_one = np.zeros(n, dtype=bool)
@@ -51,7 +60,8 @@ class Calendar(Process):
         now.term, now.week_in_term = divmod(week_of_year, WEEKS_PER_TERM)
         now.support_active = year < support_years
         now.support_ended = support_years > 0 and not now.support_active
-        now.workshop_week = now.support_active and week_of_year in self._workshop_weeks
+        now.workshop_schools = self._workshop_schools[week_of_year]
+        now.workshop_week = now.support_active and bool(now.workshop_schools.any())
         now.session_week = now.week_in_term % m.schools.session_period == 0
         now.stage_at_start = staff.stage.copy()
         m.refresh_perception()

@@ -48,6 +48,7 @@ class PLNLearning(Process):
         staff = m.staff
         u = m.streams.uniform("pln.attendance", week, staff.n)
         attend = staff.participant & (u < self.p_attend)
+        attend &= now.workshop_schools[staff.school]  # their PLN's calendar (sim.system)
         now.attended_workshop = attend
         trust = staff.network_trust
         rate = cfg.learn_rate * (0.5 + 0.5 * cfg.focus_alignment) * (0.5 + 0.5 * trust)
