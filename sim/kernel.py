@@ -28,7 +28,8 @@ stays the reference. Every sum is accumulated in the same order as ``numpy.binco
 (ties in seeker order), in float64 (the state whose rounding the per-agent reference must match
 bit for bit; the indices are int32), so both paths give bit-identical results
 (``tests/test_kernel.py``). Functions are compiled on first use and cached on disk
-(``cache=True``).
+(``cache=True``). The sums left for Decision are used only in the week they were computed
+and only while the version stamps of what they read are unchanged (:mod:`sim.versioning`).
 
 Select the path with :func:`use` (``"numba"``, the default, or ``"numpy"``) or the environment
 variable ``SIM_KERNEL``.
@@ -224,9 +225,8 @@ class _WeekSums:
 
 
 def _inputs_key(model: KnowledgeMobilisationModel) -> tuple:
-    # What the readiness sums read, by identity (arrays are replaced, never written in place).
-    staff = model.staff
-    return (model.ties.trust, staff.quality, staff.resistant, staff.participant)
+    # The version stamps of what the readiness sums read (sim.versioning).
+    return (model.ties.version("trust"), model.staff.version("quality", "resistant", "participant"))
 
 
 def conversation(process, week: int) -> None:
@@ -273,7 +273,7 @@ def conversation(process, week: int) -> None:
     )
     m.now.active_ties = active
     m.now.helpful_ties = helpful
-    m.set_trust_total(ties.trust, total)
+    m.set_trust_total(total)
     m.kernel_sums = _WeekSums(week, _inputs_key(m), seen)
 
 
@@ -291,7 +291,7 @@ def readiness_sums(model: KnowledgeMobilisationModel, week: int) -> np.ndarray |
     sums = getattr(model, "kernel_sums", None)
     if sums is None or sums.week != week:
         return None
-    if any(a is not b for a, b in zip(sums.key, _inputs_key(model), strict=True)):
+    if sums.key != _inputs_key(model):
         return None
     return sums.seen
 

@@ -1,7 +1,7 @@
 """Helpers shared by the unit tests of the processes and mechanisms (``test_processes.py``,
 ``test_mechanisms.py``): building a model from ``Config()``, running single processes for a week
 and setting hand-built state. State arrays are replaced, never written in place, as the
-processes do (some readers cache on the identity of an array).
+processes do (assignment bumps the version stamps derived caches are keyed on).
 """
 
 from __future__ import annotations
@@ -16,8 +16,12 @@ from sim.processes import Calendar, Process
 
 
 def make_model(edit: Callable[[Config], None] | None = None, seed: int = 0):
-    """A model from the default configuration, optionally edited before validation."""
+    """A model from the default configuration, optionally edited before validation.
+
+    The model keeps the per-slot history (``record=slots``) so tests can look at any person.
+    """
     cfg = Config(seed=seed)
+    cfg.record = "slots"
     if edit is not None:
         edit(cfg)
     cfg.validate()

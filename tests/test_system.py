@@ -30,7 +30,9 @@ def test_generated_system_has_the_configured_schools_and_plns(model):
     assert (np.bincount(model.staff.school) == sizes).all()
     # Secondaries are organised in departments of about eight (plus the leadership team).
     secondary_staff = np.isin(model.staff.school, np.flatnonzero(table.phase == 1))
-    teams = np.unique(model.staff.school[secondary_staff] * 1000 + model.staff.team[secondary_staff])
+    teams = np.unique(
+        model.staff.school[secondary_staff] * 1000 + model.staff.team[secondary_staff]
+    )
     assert len(teams) < secondary_staff.sum() / 5
     # Every school sends one senior leader and one teacher (selection.*).
     sent = np.bincount(model.staff.school[model.staff.participant], minlength=72)
