@@ -64,7 +64,7 @@ def run_batch(arm: str, config: Config, seeds: Sequence[int]) -> dict[str, pd.Da
     columns = flatten_config(config)
     for seed in seeds:
         cfg = dataclasses.replace(config, seed=int(seed))
-        result = sim.simulate(config=cfg)
+        result = sim.simulate(config=cfg, validated=True)  # validated once for the batch
         columns["cfg.seed"] = int(seed)
         runs.append({"arm": arm, "seed": int(seed), **columns, **result.summary})
         ts = result.timeseries

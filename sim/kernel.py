@@ -22,6 +22,10 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
    closes a share of its gap on helpful ties of staff who progressed, and falls on failed
    trialists' ties to those who encouraged them.
 
+3. :func:`school_totals` adds up the week's per-school totals of the record
+   (:class:`sim.processes.outcomes.SchoolRecord`) in one pass over the staff; counts are exact,
+   float sums agree with numpy's to rounding (numpy's ``reduceat`` sums in blocks).
+
 The processes call these through small hooks (:func:`conversation`, :func:`readiness_sums`,
 :func:`trust_update`) when :func:`enabled` is true; otherwise they run their numpy code, which
 stays the reference. Every sum is accumulated in the same order as ``numpy.bincount`` does
@@ -57,6 +61,7 @@ __all__ = [
     "converse_pass",
     "enabled",
     "readiness_sums",
+    "school_totals",
     "trust_pass",
     "trust_update",
     "uniform_at",
@@ -208,6 +213,58 @@ def trust_pass(ptr, adviser, trust, helpful, progressed, failed, encouraged, gai
                 w = w * (1 - loss)
             out[e] = w
     return out, changed
+
+
+@njit(cache=True, nogil=True)
+def school_totals(
+    first_slot,
+    stage,
+    resistant,
+    participant,
+    knowledge,
+    quality,
+    pupils,
+    pupil_gain,
+    uses,
+    adopts,
+    stages_out,
+    counts_out,
+    sums_out,
+):
+    """One week's per-school totals (:class:`sim.processes.outcomes.SchoolRecord`), one pass.
+
+    Writes ``stages_out[school, stage]``, ``counts_out[:, school]`` (resistant, participants,
+    adopted or embedded non-participants) and ``sums_out[:, school]`` (know-how, quality,
+    participants' know-how, pupils reached, pupil gain x pupils).
+    """
+    n_schools = len(first_slot)
+    n = len(stage)
+    for s in range(n_schools):
+        lo = first_slot[s]
+        hi = first_slot[s + 1] if s + 1 < n_schools else n
+        for k in range(stages_out.shape[1]):
+            stages_out[s, k] = 0
+        n_res = n_part = n_spread = 0
+        k_sum = q_sum = pk_sum = reached = gain = 0.0
+        for i in range(lo, hi):
+            st = stage[i]
+            stages_out[s, st] += 1
+            n_res += resistant[i]
+            n_part += participant[i]
+            n_spread += adopts[st] and not participant[i]
+            k_sum += knowledge[i]
+            q_sum += quality[i]
+            pk_sum += knowledge[i] * participant[i]
+            reached += uses[st] * pupils[i]
+            gain += pupil_gain[i] * pupils[i]
+        counts_out[0, s] = n_res
+        counts_out[1, s] = n_part
+        counts_out[2, s] = n_spread
+        sums_out[0, s] = k_sum
+        sums_out[1, s] = q_sum
+        sums_out[2, s] = pk_sum
+        sums_out[3, s] = reached
+        sums_out[4, s] = gain
 
 
 # ------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,7 @@ def simulate(
     overrides: Sequence[str] = (),
     *,
     config: Config | None = None,
+    validated: bool = False,
 ) -> RunResult:
     """Run one simulation to its horizon.
 
@@ -69,6 +71,12 @@ def simulate(
         overrides: Hydra-style ``"key=value"`` overrides, as on the command line.
         config: A ready configuration; if given, ``scenario``, ``seed`` and ``overrides`` are
             ignored.
+        validated: ``config`` is already validated (a batch of seeds of one validated
+            configuration): skip copying and validating it again.
+
+    The no-PLN run the pupil effect is measured against is computed once per process for each
+    distinct no-PLN configuration (:func:`counterfactual_gain`): every arm of a comparison that
+    differs only in how the PLN works shares it.
 
     Returns:
         The run's :class:`RunResult`.
@@ -81,11 +89,10 @@ def simulate(
         from sim.compose import build_config
 
         config = build_config(scenario=scenario, seed=seed, overrides=overrides)
-    else:
+    elif not validated:
         config = copy.deepcopy(config).validate()
     model = KnowledgeMobilisationModel(config, validated=True).run()
-    baseline = KnowledgeMobilisationModel(no_pln_config(model.config), validated=True).run()
-    effect = _pupil_effect_by_school(model, baseline)
+    effect = _pupil_effect_by_school(model, counterfactual_gain(model.config))
     summary = summarise(model)
     pupils = model.staff.pupils
     by_school_pupils = np.add.reduceat(pupils, model.schools.first_slot)
@@ -118,12 +125,38 @@ def no_pln_config(config: Config) -> Config:
     return cf.validate()
 
 
-def _pupil_effect_by_school(
-    model: KnowledgeMobilisationModel, baseline: KnowledgeMobilisationModel
-) -> np.ndarray:
+#: No-PLN runs' pupil gains per (week, school), by no-PLN configuration (most recent last).
+_COUNTERFACTUALS: OrderedDict[str, np.ndarray] = OrderedDict()
+#: How many no-PLN runs a process keeps (about 8 kB each for New Forest).
+COUNTERFACTUAL_CACHE = 4096
+
+
+def counterfactual_gain(config: Config) -> np.ndarray:
+    """Pupil gain per (week, school) of the same run without the PLN (:func:`no_pln_config`).
+
+    The no-PLN configuration of two arms that differ only in strategy, mode, selection or PLN
+    settings is the same, and the same configuration always gives the same run, so it is run
+    once per process and shared (read-only).
+    """
+    cf = no_pln_config(config)
+    key = repr(cf)
+    gain = _COUNTERFACTUALS.get(key)
+    if gain is None:
+        run = KnowledgeMobilisationModel(cf, validated=True).run()
+        gain = run.record.totals().pupil_gain.copy()
+        gain.flags.writeable = False
+        _COUNTERFACTUALS[key] = gain
+        while len(_COUNTERFACTUALS) > COUNTERFACTUAL_CACHE:
+            _COUNTERFACTUALS.popitem(last=False)
+    else:
+        _COUNTERFACTUALS.move_to_end(key)
+    return gain
+
+
+def _pupil_effect_by_school(model: KnowledgeMobilisationModel, baseline: np.ndarray) -> np.ndarray:
     """Pupil-weighted effect per (week, school): gain with the PLN minus gain without it, SD."""
     pupils = np.add.reduceat(model.staff.pupils, model.schools.first_slot)
-    gain = model.record.totals().pupil_gain - baseline.record.totals().pupil_gain
+    gain = model.record.totals().pupil_gain - baseline
     return np.divide(gain, pupils, out=np.zeros_like(gain), where=pupils > 0)
 
 

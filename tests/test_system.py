@@ -109,3 +109,29 @@ def test_a_system_too_big_for_the_machine_is_refused(monkeypatch, tmp_path, caps
     err = capsys.readouterr().err
     assert status == 2 and err.startswith("error: system:") and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_national_outputs_per_school_pln_and_figure(tmp_path):
+    from experiments import national
+
+    out = tmp_path / "nat"
+    status = national.main(
+        ["system.primaries=24", "system.secondaries=8", "years=1", f"--out={out}"]
+    )
+    assert status == 0
+    import pandas as pd
+
+    schools = pd.read_csv(out / "schools.csv")
+    plns = pd.read_parquet(out / "plns.parquet")
+    system_series = pd.read_csv(out / "system.csv")
+    assert len(schools) == 32 and set(schools["phase"]) == {"primary", "secondary"}
+    assert set(schools["disadvantage_band"]) == set(national.BANDS)
+    assert (
+        len(plns) == 4 * 39
+        and (plns.groupby("week")["staff"].sum() == schools["staff"].sum()).all()
+    )
+    assert len(system_series) == 39
+    assert system_series["uptake"].iloc[-1] == pytest.approx(
+        (schools["uptake"] * schools["staff"]).sum() / schools["staff"].sum()
+    )
+    assert (out / "summary.png").stat().st_size > 10_000

@@ -36,7 +36,8 @@ class Decision(Process):
     * with ``noise_enabled``, an aware or interested person with the time who is not resistant
       tries anyway with probability ``noise_rate`` a week.
 
-    Draws: one uniform per slot per week for acting, one for noise, one for resistance.
+    Draws: one uniform per slot per week for acting, one for noise, one for resistance (the
+    first two computed only where they can matter: the same values, sim.rng is counter-based).
     """
 
     name = "decision"
@@ -101,8 +102,6 @@ class Decision(Process):
             self._hours_key = m.stamp("free_hours")
             self.has_time = m.free_hours >= d.trial_hours
         ready = self.readiness()
-        act = m.streams.uniform("decision.act", week, n) < d.p_act
-        noise = m.streams.uniform("decision.noise", week, n) < d.noise_rate
         resisting = staff.resistant
         pressured = m.now.pressured
         if pressured.any():
@@ -115,12 +114,19 @@ class Decision(Process):
             )
         need = np.where(stage == Stage.LAPSED, staff.threshold + d.relapse_margin, staff.threshold)
         need = np.where(resisting, staff.threshold + d.resistance_exit, need)
-        persuaded = (ready >= need) & act
+        # Draws only where they can matter; they are the values of the full per-slot streams
+        # (sim.rng is counter-based), so this changes no result.
+        persuaded = ready >= need
+        ready_at = np.flatnonzero(persuaded)
+        persuaded[ready_at] = m.streams.uniform_at("decision.act", week, n, ready_at) < d.p_act
         to_interested = persuaded & (self.may_interest[stage] | resisting)
         can_try = self.has_time & ~resisting
         to_trial = persuaded & can_try & (stage == Stage.INTERESTED)
         if d.noise_enabled:
-            to_trial |= noise & can_try & self.may_try_anyway[stage]
+            may = np.flatnonzero(can_try & self.may_try_anyway[stage])
+            noise = np.zeros(n, dtype=bool)
+            noise[may] = m.streams.uniform_at("decision.noise", week, n, may) < d.noise_rate
+            to_trial |= noise
         staff.resistant = resisting & ~persuaded
         stage[to_interested] = Stage.INTERESTED
         stage[to_trial] = Stage.TRIALLING

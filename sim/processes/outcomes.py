@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import kernel
 from sim.population import STAGE_NAMES, Stage, stage_lookup
 from sim.processes.base import Process
 from sim.processes.calendar import WEEKS_PER_YEAR
@@ -137,6 +138,25 @@ class SchoolRecord:
         """Add up the state at the end of ``week`` by school."""
         n_sch = len(self.first_slot)
         stage, part = staff.stage, staff.participant
+        self.hours[week] = hours
+        self.weeks_recorded = week + 1
+        if kernel.enabled():  # the same totals in one compiled pass (sim.kernel)
+            kernel.school_totals(
+                self.first_slot,
+                stage,
+                staff.resistant,
+                part,
+                staff.knowledge,
+                staff.quality,
+                staff.pupils,
+                staff.pupil_gain,
+                USES,
+                ADOPTS,
+                self._stages[week],
+                self._counts[:, week],
+                self._sums[:, week],
+            )
+            return
         index = self.school * N_STAGES + stage
         self._stages[week] = np.bincount(index, minlength=n_sch * N_STAGES).reshape(n_sch, N_STAGES)
 
@@ -152,8 +172,6 @@ class SchoolRecord:
         self._sums[2, week] = by_school(k * part)
         self._sums[3, week] = by_school(USES[stage] * staff.pupils)
         self._sums[4, week] = by_school(staff.pupil_gain * staff.pupils)
-        self.hours[week] = hours
-        self.weeks_recorded = week + 1
 
     def totals(self) -> SchoolTotals:
         """Per-school totals for every recorded week."""
