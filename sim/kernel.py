@@ -65,6 +65,7 @@ __all__ = [
     "trust_pass",
     "trust_update",
     "uniform_at",
+    "uniforms_at",
     "use",
 ]
 
@@ -114,6 +115,15 @@ def uniform_at(key: np.uint64, index: np.int64) -> float:
     z = (z ^ (z >> _S27)) * _MIX2
     z = z ^ (z >> _S31)
     return np.float64(z >> _S11) * TO_UNIT
+
+
+@njit(cache=True, nogil=True)
+def uniforms_at(key: np.uint64, index):
+    """:func:`sim.rng.uniforms` compiled: the same values, without numpy's temporaries."""
+    out = np.empty(len(index))
+    for i in range(len(index)):
+        out[i] = uniform_at(key, index[i])
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -153,6 +153,14 @@ class Streams:
         if known != size:
             raise ValueError(f"stream {name!r} was used with size {known}, now {size}")
 
+    @staticmethod
+    def _uniforms(key: int, index: np.ndarray) -> np.ndarray:
+        from sim import kernel  # the compiled path, when in use (the same values)
+
+        if kernel.enabled():
+            return kernel.uniforms_at(np.uint64(key), index)
+        return uniforms(key, index)
+
     def uniform(self, name: str, week: int, size: int) -> np.ndarray:
         """Uniforms on [0, 1) for ``week`` of stream ``name``, one per index ``0..size-1``.
 
@@ -161,8 +169,8 @@ class Streams:
         self.check_size(name, size)
         index = self._index.get(size)
         if index is None:
-            index = self._index[size] = np.arange(size, dtype=np.uint64)
-        return uniforms(self.key(name, week), index)
+            index = self._index[size] = np.arange(size, dtype=np.int64)
+        return self._uniforms(self.key(name, week), index)
 
     def uniform_at(self, name: str, week: int, size: int, index: np.ndarray) -> np.ndarray:
         """The values :meth:`uniform` gives at ``index`` only (the rest are not computed).
@@ -171,4 +179,4 @@ class Streams:
         generator is counter-based, so drawing only what is needed changes nothing.
         """
         self.check_size(name, size)
-        return uniforms(self.key(name, week), index)
+        return self._uniforms(self.key(name, week), np.asarray(index, dtype=np.int64))
