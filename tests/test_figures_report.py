@@ -142,12 +142,13 @@ def make_schools(arm_shift):
 
 
 def _t_ci(x):
+    """n, mean, sd and the 95% t interval of the mean (scipy), NaNs dropped."""
     x = np.asarray(x, float)
     x = x[~np.isnan(x)]
-    n, mean = len(x), float(x.mean())
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
-    return n, mean, sd, mean - half, mean + half
+    if np.ptp(x) == 0:  # no spread: the interval is the value (scipy would warn)
+        return len(x), float(x[0]), 0.0, float(x[0]), float(x[0])
+    ci = stats.ttest_1samp(x, 0.0).confidence_interval()
+    return len(x), float(x.mean()), float(x.std(ddof=1)), float(ci.low), float(ci.high)
 
 
 OUTCOMES = (
@@ -163,13 +164,22 @@ OUTCOMES = (
 
 
 def analyse(runs, baseline):
-    """summary, paired and replications tables as the contract describes them."""
+    """summary, paired and replications tables as the contract describes them (t intervals)."""
     summary, paired, reps = [], [], []
     for arm, g in runs.groupby("arm", sort=False):
         for outcome in OUTCOMES:
             n, mean, sd, lo, hi = _t_ci(g[outcome])
             summary.append(
-                dict(arm=arm, outcome=outcome, n=n, mean=mean, sd=sd, ci_low=lo, ci_high=hi)
+                dict(
+                    arm=arm,
+                    outcome=outcome,
+                    interval="t",
+                    n=n,
+                    mean=mean,
+                    sd=sd,
+                    ci_low=lo,
+                    ci_high=hi,
+                )
             )
         for outcome in ("uptake_final", "spread_final", "pupil_effect"):
             n, mean, sd, lo, hi = _t_ci(g[outcome])
@@ -194,6 +204,7 @@ def analyse(runs, baseline):
                     arm=arm,
                     baseline=baseline,
                     outcome=outcome,
+                    interval="t",
                     n=n,
                     mean_diff=mean,
                     ci_low=lo,
