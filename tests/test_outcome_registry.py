@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 
 import sim
-from experiments import analysis, figures
+from experiments import analysis, figures, report
 from sim import outcome_registry as registry
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -129,6 +129,23 @@ def test_tables_carry_registered_labels_units_and_methods(tables):
             assert (row.label, row.unit, row.interval) == (o.label_for(1), o.unit, o.interval)
     lapsed = summary.query("outcome == 'schools_lapsed_share'")
     assert (lapsed["ci_low"] >= 0).all()  # the old t interval went to -2.8%
+
+
+def test_report_uses_the_tables_labels_and_units(tables, tmp_path):
+    _, summary, paired, reps = tables
+    meta = make_meta({"whole_staff": [], "start_small": []}, "whole_staff")
+    text = report.write_report(tmp_path, meta, summary, paired, reps, {}).read_text()
+    by_arm = text.split("## Results by arm", 1)[1].split("## Paired differences", 1)[0]
+    for name in registry.REPORT_TABLE:
+        o = registry.outcome(name)
+        label = summary.query("outcome == @name")["label"].iloc[0]
+        unit = f" ({o.display_unit})" if o.display_unit else ""
+        assert f"| {label}{unit} |" in by_arm, name
+    diffs = text.split("### `start_small` minus `whole_staff`", 1)[1].split("## Figures", 1)[0]
+    for row in paired.itertuples():
+        o = registry.outcome(row.outcome)
+        assert f"| {row.label} | {o.diff_unit or o.unit} |" in diffs, row.outcome
+    assert "except for schools that fell below half their peak uptake: a bootstrap" in by_arm
 
 
 def test_figures_use_the_same_labels_and_units(tables, tmp_path, monkeypatch):
