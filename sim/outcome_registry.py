@@ -35,6 +35,7 @@ __all__ = [
     "Outcome",
     "check_summary",
     "expected_names",
+    "for_series",
     "outcome",
     "years_text",
 ]
@@ -499,6 +500,21 @@ def outcome(name: str) -> Outcome:
         if m:
             return _member(family, m.group(1))
     raise KeyError(f"{name!r} is not a declared outcome (see sim/outcome_registry.py)")
+
+
+def for_series(column: str) -> Outcome:
+    """The outcome measured week by week in ``column`` of ``RunResult.timeseries``.
+
+    For live displays (the workshop page's monitors): ``for_series("uptake").format_level(u)``.
+
+    Raises:
+        KeyError: no outcome has that weekly column.
+
+    """
+    for o in OUTCOMES:
+        if o.series == column:
+            return o
+    raise KeyError(f"no outcome is measured weekly as {column!r}")
 
 
 def expected_names(complete_years: int) -> list[str]:

@@ -170,16 +170,7 @@ def analyse(runs, baseline):
         for outcome in OUTCOMES:
             n, mean, sd, lo, hi = _t_ci(g[outcome])
             summary.append(
-                dict(
-                    arm=arm,
-                    outcome=outcome,
-                    interval="t",
-                    n=n,
-                    mean=mean,
-                    sd=sd,
-                    ci_low=lo,
-                    ci_high=hi,
-                )
+                dict(arm=arm, outcome=outcome, n=n, mean=mean, sd=sd, ci_low=lo, ci_high=hi)
             )
         for outcome in ("uptake_final", "spread_final", "pupil_effect"):
             n, mean, sd, lo, hi = _t_ci(g[outcome])
@@ -204,7 +195,6 @@ def analyse(runs, baseline):
                     arm=arm,
                     baseline=baseline,
                     outcome=outcome,
-                    interval="t",
                     n=n,
                     mean_diff=mean,
                     ci_low=lo,
@@ -216,7 +206,8 @@ def analyse(runs, baseline):
                     crn_gain=var_u / sd**2 if sd > 0 else np.nan,
                 )
             )
-    return pd.DataFrame(summary), pd.DataFrame(paired), pd.DataFrame(reps)
+    t = {"interval": "t"}
+    return pd.DataFrame(summary).assign(**t), pd.DataFrame(paired).assign(**t), pd.DataFrame(reps)
 
 
 TWO_ARMS = {"whole_staff": 0.0, "start_small": 0.05}

@@ -25,12 +25,20 @@ ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 
 @pytest.mark.parametrize("years", [1, 3])
 def test_summary_has_exactly_the_registered_outcomes(years):
-    summary = sim.simulate("new_forest", seed=1, overrides=[f"years={years}"]).summary
+    result = sim.simulate("new_forest", seed=1, overrides=[f"years={years}"])
+    summary = result.summary
     assert list(summary) == [k for k in summary if registry.outcome(k)]  # every key declared
     assert set(summary) == set(registry.expected_names(years))  # every declared key present
     for year in range(1, years + 1):
         assert f"uptake_year_{year}" in summary and f"spread_year_{year}" in summary
     assert f"uptake_year_{years + 1}" not in summary
+    weekly = [o for o in registry.OUTCOMES if o.series]
+    assert len(weekly) == 6
+    for o in weekly:  # the weekly column ends where the summary does (hours: adds up to it)
+        series = result.timeseries[o.series]
+        end = series.sum() if o.name == "teacher_hours" else series.iloc[-1]
+        assert end == pytest.approx(summary[o.name], rel=1e-12), o.name
+        assert registry.for_series(o.series) is o
 
 
 def test_an_undeclared_or_missing_outcome_is_refused():
