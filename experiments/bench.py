@@ -93,6 +93,7 @@ def bench_new_forest(repeats: int) -> dict[str, float]:
     cfg = sim.build_config()
     sim.KnowledgeMobilisationModel(cfg).run()  # warm caches, imports and the kernel
     build_run, build_run_cpu = _times(lambda: sim.KnowledgeMobilisationModel(cfg).run(), repeats)
+
     def simulate_afresh():  # the no-PLN run included every time (not shared across calls)
         results._COUNTERFACTUALS.clear()
         return sim.simulate(config=cfg)
