@@ -16,9 +16,9 @@ from sim.loop import WEEKLY_ORDER
 from sim.modes import make_mode
 from sim.population import Role, build_population
 from sim.processes import Process, WeekContext
-from sim.processes.calendar import WEEKS_PER_YEAR
 from sim.processes.outcomes import Record
 from sim.rng import Streams
+from sim.school_year import WEEKS_PER_YEAR
 from sim.selection import select_participants
 from sim.versioning import Versioned, next_stamp
 

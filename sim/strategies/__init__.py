@@ -1,17 +1,23 @@
 """Mobilisation strategies: who is exposed to the innovation back in school, when, and how.
 
-Each strategy is a module of one interface (:class:`~sim.strategies.base.Strategy`) that
-registers itself under its name; the :class:`~sim.processes.mobilisation.Mobilisation` process
-runs the configured one. A new strategy plugs in by subclassing ``Strategy`` with a
-``@register_strategy("name")`` decorator and importing its module here, without editing others.
+Each strategy is a :class:`~sim.strategies.base.Strategy` in a file of its own here, registered
+with :func:`sim.registry.register`; the :class:`~sim.processes.mobilisation.Mobilisation`
+process runs the configured one (``strategy.name``). A new strategy is one new file here plus
+one preset ``configs/strategy/<name>.yaml``: the registry finds the file, adds its parameters to
+the ``strategy`` section and its name to the choices, without an edit elsewhere.
 """
 
-from sim.strategies import (  # noqa: F401  (register the built-in strategies)
-    broadcast,
-    none,
-    start_small,
-    whole_staff,
-)
-from sim.strategies.base import STRATEGIES, Strategy, make_strategy, register_strategy
+from typing import Any
 
-__all__ = ["STRATEGIES", "Strategy", "make_strategy", "register_strategy"]
+from sim.strategies.base import Strategy, make_strategy
+
+__all__ = ["STRATEGIES", "Strategy", "make_strategy"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "STRATEGIES":  # the registered strategies by name (found on first use)
+        from sim import registry
+
+        registry.discover()
+        return registry.modules("strategy")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
