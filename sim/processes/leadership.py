@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from sim.params import Section, param
-from sim.processes.base import Process
+from sim.processes.base import PERCEPTION, Process
 from sim.registry import register
 from sim.school_year import SESSION_PERIOD_WEEKS
 
@@ -142,7 +142,7 @@ class LeadershipActions(Process):
     name = "leadership"
     section = "leadership"
     Params = LeadershipConfig
-    owns = ("model.out_of_sight",)
+    owns = ("model.out_of_sight", *PERCEPTION)
     reads = (
         "model.in_sight",
         "levers.involvement",
