@@ -15,6 +15,7 @@ import dataclasses
 import importlib
 import pkgutil
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from sim.params import ConfigError, Section
 __all__ = [
     "KIND_PACKAGES",
     "discover",
+    "exporter",
     "get",
     "kind",
     "kind_base",
@@ -117,6 +119,10 @@ def discover() -> None:
             importlib.import_module(f"{package}.{info.name}")
     for name in SETUP_MODULES:
         importlib.import_module(name)
+    for registered in _MODULES.values():  # in name order, whatever the order of imports
+        ordered = sorted(registered.items())
+        registered.clear()
+        registered.update(ordered)
 
 
 def kind_base(kind_: str) -> type[Module]:
@@ -128,6 +134,22 @@ def kind_base(kind_: str) -> type[Module]:
 def modules(kind_: str) -> dict[str, type[Module]]:
     """The registered modules of a kind, by name (the registry's own, live mapping)."""
     return _MODULES[kind_]
+
+
+def exporter(module: str, attribute: str, kind_: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` serving the registered modules of a kind as ``attribute``.
+
+    ``sim.strategies.STRATEGIES`` and the like are the registry's live mappings, filled on first
+    use (discovery imports the package's files, which may not be imported while it loads).
+    """
+
+    def module_getattr(name: str) -> Any:
+        if name == attribute:
+            discover()
+            return modules(kind_)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return module_getattr
 
 
 def get(kind_: str, name: str) -> type[Module]:

@@ -7,17 +7,11 @@ reached; ``mode.name`` chooses it. Built in: ``none``, ``champions``, ``learning
 and ``both`` (the two together).
 """
 
-from typing import Any
-
+from sim import registry
 from sim.modes.base import Mode, make_mode
 
 __all__ = ["MODES", "Mode", "make_mode"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "MODES":  # the registered modes by name (found on first use)
-        from sim import registry
-
-        registry.discover()
-        return registry.modules("mode")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: ``MODES``: the registered mode modules by name (the registry's live mapping).
+__getattr__ = registry.exporter(__name__, "MODES", "mode")

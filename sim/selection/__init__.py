@@ -5,17 +5,11 @@ registered with :func:`sim.registry.register`, with a preset ``configs/selection
 ``selection.policy`` chooses it, and its choices are the registered names (declared once).
 """
 
-from typing import Any
-
+from sim import registry
 from sim.selection.base import SelectionPolicy, select_participants
 
 __all__ = ["SELECTION_POLICIES", "SelectionPolicy", "select_participants"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "SELECTION_POLICIES":  # the registered policies by name (found on first use)
-        from sim import registry
-
-        registry.discover()
-        return registry.modules("selection")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: ``SELECTION_POLICIES``: the registered selection modules by name (the registry's live mapping).
+__getattr__ = registry.exporter(__name__, "SELECTION_POLICIES", "selection")

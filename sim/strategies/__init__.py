@@ -7,17 +7,11 @@ one preset ``configs/strategy/<name>.yaml``: the registry finds the file, adds i
 the ``strategy`` section and its name to the choices, without an edit elsewhere.
 """
 
-from typing import Any
-
+from sim import registry
 from sim.strategies.base import Strategy, make_strategy
 
 __all__ = ["STRATEGIES", "Strategy", "make_strategy"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "STRATEGIES":  # the registered strategies by name (found on first use)
-        from sim import registry
-
-        registry.discover()
-        return registry.modules("strategy")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: ``STRATEGIES``: the registered strategy modules by name (the registry's live mapping).
+__getattr__ = registry.exporter(__name__, "STRATEGIES", "strategy")
