@@ -81,7 +81,7 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         #: The per-school leadership levers, read by the processes every week (see set_lever).
         self.levers = Levers(config.leadership)
         #: Caches of values derived from versioned state: name -> (key, value, stamp).
-        self._derived: dict[str, tuple[tuple, np.ndarray, int]] = {}
+        self._derived: dict[str, tuple[object, np.ndarray, int]] = {}
         #: Schools whose leaders took control back after a visible failure.
         self.control_taken = np.zeros(schools.n, dtype=bool)
 
@@ -124,7 +124,7 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         """
         self.levers.set(school, name, value)
 
-    def derived(self, name: str, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    def derived(self, name: str, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """A value computed from versioned state, recomputed only when ``key`` changes."""
         cached = self._derived.get(name)
         if cached is None or cached[0] != key:

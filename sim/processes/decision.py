@@ -196,8 +196,8 @@ class Decision(Process):
         self.may_interest = stage_lookup(Stage.AWARE, Stage.LAPSED)
         self.may_try_anyway = stage_lookup(Stage.AWARE, Stage.INTERESTED)
         self._levers_key: tuple | None = None
-        self._trust_key: tuple | None = None
-        self._visibility_key: tuple | None = None
+        self._trust_key: int | None = None
+        self._visibility_key: int | None = None
         self._hours_key: int | None = None
 
     def readiness(self) -> np.ndarray:

@@ -162,7 +162,7 @@ class Practice(Process):
         super().__init__(model)
         self.cfg = model.config.practice
         self._hours_key: tuple | None = None
-        self._growth_key: tuple | None = None
+        self._growth_key: int | None = None
         self._routine_key: int | None = None
 
     def _refresh_time(self) -> None:
