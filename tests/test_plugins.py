@@ -5,6 +5,8 @@ suite adds three toy modules there (the files below) and one preset each, editin
 and a fresh interpreter on that copy then: runs a simulation that uses all three through the
 configuration (group options and their own keys), checks their effect, rejects a bad value of a
 toy key with the usual one-line error, and finds the toys in docs/PARAMETERS.md as generated.
+A fourth toy without its preset yet is still an option of its group (the registry stores it in
+Hydra's ConfigStore), without Hydra's schema-matching warning.
 """
 
 import json
@@ -90,6 +92,22 @@ class ToyFirst(SelectionPolicy):
         return pick(-np.arange(staff.n, dtype=float), schools, config.selection.per_school)
 '''
 
+TOY_NO_PRESET = '''
+"""``toy_quiet``: a strategy whose preset is not written yet (does nothing)."""
+
+from sim.registry import register
+from sim.strategies.base import Strategy
+
+
+@register
+class ToyQuiet(Strategy):
+    name = "toy_quiet"
+    owns = ()
+
+    def step(self, week):
+        pass
+'''
+
 FILES = {
     "sim/strategies/toy_everyone.py": TOY_STRATEGY,
     "configs/strategy/toy_everyone.yaml": "name: toy_everyone\n",
@@ -97,6 +115,7 @@ FILES = {
     "configs/mode/toy_spotlight.yaml": "name: toy_spotlight\n",
     "sim/selection/toy_first.py": TOY_POLICY,
     "configs/selection/toy_first.yaml": "policy: toy_first\n",
+    "sim/strategies/toy_quiet.py": TOY_NO_PRESET,  # no preset: the registry's group option
 }
 
 CHECK = textwrap.dedent(
@@ -121,6 +140,7 @@ CHECK = textwrap.dedent(
         error = None
     except ConfigError as exc:
         error = str(exc)
+    quiet = sim.build_config(overrides=("strategy=toy_quiet",)).strategy.name
     sys.path.insert(0, "scripts")
     import generate_parameters
     text = generate_parameters.render()
@@ -134,6 +154,7 @@ CHECK = textwrap.dedent(
             "`strategy.toy_week`", "`mode.toy_spotlight`", "`toy_everyone`", "`toy_spotlight`",
             "`toy_first`")],
         "default_strategy": sim.Config().strategy.name,
+        "quiet": quiet,
     }))
     """
 )
@@ -149,7 +170,7 @@ def test_a_new_strategy_mode_and_policy_need_one_file_and_one_preset_each(tmp_pa
         (tmp_path / rel).write_text(text, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-c", CHECK],
+        [sys.executable, "-W", "error::UserWarning", "-c", CHECK],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -164,3 +185,4 @@ def test_a_new_strategy_mode_and_policy_need_one_file_and_one_preset_each(tmp_pa
     assert out["error"] is not None and out["error"].startswith("strategy.toy_week = -1")
     assert all(out["documented"]), out["documented"]
     assert out["default_strategy"] == "whole_staff"
+    assert out["quiet"] == "toy_quiet"  # a module without a preset is still a group option
