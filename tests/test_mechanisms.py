@@ -248,7 +248,7 @@ def test_resistant_advisers_pass_on_neither_awareness_nor_know_how():
     assert results[True] == (Stage.UNAWARE, 0.0, False)
 
 
-# -- Modes (sim/modes.py) --------------------------------------------------------------------------
+# -- Modes (sim/modes/) ---------------------------------------------------------------------------
 
 
 def test_champions_raise_colleagues_readiness():
