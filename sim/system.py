@@ -15,8 +15,7 @@ this passes through Hydra's parser as a list: the configuration stays a few scal
 The draws come from set-up streams (``Streams.setup``) that no strategy or lever touches, so
 every arm of a comparison has the same schools.
 
-Maxima (:data:`sim.config.MAX_PRIMARIES`, :data:`~sim.config.MAX_SECONDARIES`,
-:data:`~sim.config.MAX_SCHOOL_STAFF`) are checked with the configuration, and so is the
+Maxima (:data:`MAX_PRIMARIES`, :data:`MAX_SECONDARIES`, :data:`MAX_SCHOOL_STAFF`) are checked with the configuration, and so is the
 estimated memory of the run (:func:`estimate_bytes`) against the machine's.
 """
 
@@ -26,14 +25,24 @@ import copy
 import dataclasses
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.config import MAX_SCHOOL_STAFF, SESSION_PERIOD_WEEKS, Config, ConfigError
+from sim.params import ConfigError, Section, param
+from sim.registry import section
 from sim.rng import Streams
+from sim.school_year import SESSION_PERIOD_WEEKS
+
+if TYPE_CHECKING:
+    from sim.config import Config
 
 __all__ = [
+    "MAX_PRIMARIES",
+    "MAX_SECONDARIES",
+    "MAX_SCHOOL_STAFF",
     "PHASES",
+    "SystemConfig",
     "SchoolTable",
     "build_config_view",
     "check_system",
@@ -41,6 +50,154 @@ __all__ = [
     "generated",
     "school_table",
 ]
+
+#: Documented maxima of a generated system (``system.*``; docs/ODD.md, README "A national system").
+MAX_PRIMARIES = 25_000
+MAX_SECONDARIES = 5_000
+MAX_SCHOOL_STAFF = 250
+
+
+@section("system")
+@dataclass
+class SystemConfig(Section):
+    """A generated system of schools (``scenario=england``): counts and distributions.
+
+    With ``primaries + secondaries > 0`` the schools are not listed one by one: their sizes,
+    context and levers are drawn at set-up from these distributions as arrays (:mod:`sim.system`);
+    ``schools.*``, ``selection.*`` and ``leadership.*`` then give the values every school shares
+    and the means the per-school values are drawn around.
+    """
+
+    primaries: int = param(
+        0,
+        low=0,
+        high=MAX_PRIMARIES,
+        unit="schools",
+        source="[lit: DfE Schools, pupils and their characteristics 2024: ~16,800 primaries]",
+        help="primary schools in a generated system (0: the schools are listed in schools.*)",
+    )
+    secondaries: int = param(
+        0,
+        low=0,
+        high=MAX_SECONDARIES,
+        unit="schools",
+        source="[lit: DfE 2024: ~3,400 secondaries]",
+        help="secondary schools in a generated system",
+    )
+    primary_staff: float = param(
+        13.0,
+        low=3,
+        high=MAX_SCHOOL_STAFF,
+        unit="staff",
+        source="[lit: DfE School workforce 2024: ~13 teachers per primary]",
+        help="mean teaching staff of a primary (leaders included)",
+    )
+    secondary_staff: float = param(
+        60.0,
+        low=3,
+        high=MAX_SCHOOL_STAFF,
+        unit="staff",
+        source="[lit: DfE School workforce 2024: ~60 teachers per secondary]",
+        help="mean teaching staff of a secondary (leaders included)",
+    )
+    staff_cv: float = param(
+        0.3,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="coefficient of variation of school staff numbers (gamma; clipped to 3..max)",
+    )
+    primary_leaders: int = param(
+        2, low=1, high=20, unit="staff", source="[assume]", help="senior leaders of a primary"
+    )
+    secondary_leaders: int = param(
+        6, low=1, high=20, unit="staff", source="[assume]", help="senior leaders of a secondary"
+    )
+    secondary_team_size: int = param(
+        8,
+        low=1,
+        high=MAX_SCHOOL_STAFF,
+        unit="staff",
+        source="[assume: departments]",
+        help="department size in secondaries (primaries use schools.team_size)",
+    )
+    opinion_former_share: float = param(
+        0.1,
+        low=0,
+        high=1,
+        source="[seed 000: 9 in ~70 teachers]",
+        help="opinion formers per teacher (rounded, at least one per school)",
+    )
+    schools_per_pln: int = param(
+        8,
+        low=1,
+        high=100,
+        unit="schools",
+        source="[seed 000: eight schools]",
+        help="schools per PLN (schools are grouped at random; the last PLN may be smaller)",
+    )
+    pln_offset_weeks: int = param(
+        3,
+        low=0,
+        high=4,
+        unit="weeks",
+        source="[assume]",
+        help="PLNs hold pln.workshop_weeks shifted by 0..this many weeks (one offset per PLN); "
+        "a workshop shifted past week 38 is not held",
+    )
+    climate_concentration: float = param(
+        20.0,
+        low=0,
+        low_open=True,
+        source="[assume]",
+        help="Beta concentration of schools' trust climate around schools.trust_climate",
+    )
+    disadvantage_mean: float = param(
+        0.24,
+        low=0,
+        high=1,
+        source="[lit: DfE 2024: 24.6% of pupils eligible for free school meals]",
+        help="mean share of disadvantaged pupils",
+    )
+    disadvantage_concentration: float = param(
+        8.0,
+        low=0,
+        low_open=True,
+        source="[assume]",
+        help="Beta concentration of schools' disadvantage",
+    )
+    share_in_improvement_plan: float = param(
+        0.5, low=0, high=1, source="[assume]", help="share of schools with the work in the plan"
+    )
+    share_in_performance_targets: float = param(
+        0.3, low=0, high=1, source="[assume]", help="share with the work in performance targets"
+    )
+    share_governors_engaged: float = param(
+        0.2, low=0, high=1, source="[assume]", help="share of schools with governors engaged"
+    )
+    share_release_for_workshops: float = param(
+        0.7, low=0, high=1, source="[assume]", help="share releasing participants for workshops"
+    )
+    share_research_lead: float = param(
+        0.2, low=0, high=1, source="[assume]", help="share of schools with a research lead"
+    )
+    lever_concentration: float = param(
+        10.0,
+        low=0,
+        low_open=True,
+        source="[assume]",
+        help="Beta concentration of involvement, how-to support and distributed leadership "
+        "around the leadership.* values",
+    )
+    collab_hours_shape: float = param(
+        2.0,
+        low=0,
+        low_open=True,
+        source="[assume]",
+        help="gamma shape of allocated collaboration hours around leadership.collab_hours_per_week "
+        "(capped at 2)",
+    )
+
 
 #: School phases, by code.
 PHASES = ("primary", "secondary")

@@ -7,12 +7,42 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import kernel
+from sim.params import Section, param
 from sim.population import STAGE_NAMES, Stage, stage_lookup
 from sim.processes.base import Process
-from sim.processes.calendar import WEEKS_PER_YEAR
 from sim.processes.decision import USES
+from sim.registry import register
+from sim.school_year import WEEKS_PER_YEAR
 
-__all__ = ["Outcomes", "Record", "SchoolRecord", "SchoolTotals", "make_record"]
+__all__ = [
+    "OutcomesConfig",
+    "Outcomes",
+    "Record",
+    "SchoolRecord",
+    "SchoolTotals",
+    "make_record",
+]
+
+
+@dataclass
+class OutcomesConfig(Section):
+    """Pupil outcomes and costs (ODD §4.6)."""
+
+    effect_per_year: float = param(
+        0.10,
+        low=0,
+        unit="SD/year",
+        source="[lit: median education effect; Kraft 2020; Lortie-Forgues & Inglis 2019]",
+        help="beta: pupil gain per year of use at full quality",
+    )
+    trial_dip_per_year: float = param(
+        0.01,
+        low=0,
+        unit="SD/year",
+        source="[assume: implementation dip; Fixsen et al. 2005]",
+        help="pupil loss per year while a teacher is only trialling",
+    )
+
 
 N_STAGES = len(STAGE_NAMES)
 ADOPTS = stage_lookup(Stage.ADOPTED, Stage.EMBEDDED)
@@ -200,6 +230,7 @@ def make_record(kind: str, weeks: int, slots: int, first_slot: np.ndarray, schoo
     return cls(weeks, slots, first_slot, school)
 
 
+@register
 class Outcomes(Process):
     """Pupil gains, week counters and the record.
 
@@ -208,6 +239,18 @@ class Outcomes(Process):
     """
 
     name = "outcomes"
+    section = "outcomes"
+    Params = OutcomesConfig
+    owns = ("staff.pupil_gain", "staff.stage_weeks", "record")
+    reads = (
+        "staff.stage",
+        "staff.quality",
+        "staff.resistant",
+        "staff.participant",
+        "staff.knowledge",
+        "now.stage_at_start",
+        "now.hours",
+    )
 
     def __init__(self, model) -> None:
         super().__init__(model)
