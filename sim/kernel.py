@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from sim import rng
 from sim.rng import GOLDEN, MIX1, MIX2, TO_UNIT
 
 if TYPE_CHECKING:
@@ -296,16 +297,12 @@ def _inputs_key(model: KnowledgeMobilisationModel) -> tuple:
     return (model.ties.version("trust"), model.staff.version("quality", "resistant", "participant"))
 
 
-def conversation(process, week: int) -> None:
+def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> None:
     """Hold the week's conversations, fused with the readiness sums.
 
     The compiled form of :class:`sim.processes.Conversation` plus the per-tie half of
     :meth:`sim.processes.Decision.readiness`.
     """
-    from sim.population import Stage
-    from sim.processes.conversation import TALKS
-    from sim.processes.decision import USES
-
     m = process.model
     staff, ties = m.staff, m.ties
     m.streams.check_size("conversation.contact", ties.n)
@@ -325,14 +322,14 @@ def conversation(process, week: int) -> None:
         staff.stage,
         staff.knowledge,
         staff.resistant,
-        TALKS,
-        USES,
+        talks,
+        uses,
         staff.quality,
         visibility,
         decision.d.resistant_influence,
         process.rate,
-        np.int8(Stage.UNAWARE),
-        np.int8(Stage.AWARE),
+        np.int8(unaware),
+        np.int8(aware),
         active,
         helpful,
         seen,
@@ -345,10 +342,8 @@ def conversation(process, week: int) -> None:
 
 
 def _decision(model: KnowledgeMobilisationModel):
-    from sim.processes.decision import Decision
-
     for p in model.processes:
-        if isinstance(p, Decision):
+        if p.name == "decision":
             return p
     raise LookupError("the fused kernel needs the Decision process in the weekly order")
 
@@ -378,3 +373,6 @@ def trust_update(model: KnowledgeMobilisationModel, progressed, failed, encourag
         cfg.loss,
     )
     return new if changed or failed.any() else None
+
+
+rng.use_compiled(uniforms_at, enabled)  # whole stream-weeks too, when the kernel is in use

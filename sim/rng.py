@@ -113,6 +113,16 @@ def uniforms(key: int, index: np.ndarray) -> np.ndarray:
     return z.astype(np.float64) * TO_UNIT
 
 
+#: The compiled form of :func:`uniforms` and whether it is in use (set by :mod:`sim.kernel`).
+_compiled: tuple | None = None
+
+
+def use_compiled(function, in_use) -> None:
+    """Register a compiled :func:`uniforms` (``function(key, index)``) used while ``in_use()``."""
+    global _compiled
+    _compiled = (function, in_use)
+
+
 class Streams:
     """The run's named random streams.
 
@@ -155,10 +165,8 @@ class Streams:
 
     @staticmethod
     def _uniforms(key: int, index: np.ndarray) -> np.ndarray:
-        from sim import kernel  # the compiled path, when in use (the same values)
-
-        if kernel.enabled():
-            return kernel.uniforms_at(np.uint64(key), index)
+        if _compiled is not None and _compiled[1]():  # the compiled path (the same values)
+            return _compiled[0](np.uint64(key), index)
         return uniforms(key, index)
 
     def uniform(self, name: str, week: int, size: int) -> np.ndarray:

@@ -67,6 +67,10 @@ def test_every_documented_command_parses(module, args):
         assert args in ([], ["--seeds", "40"]), args
     elif module == "experiments.aggregate":
         assert len(args) == 1, args  # a results folder (shown as a placeholder)
+    elif module == "experiments.national":
+        _overrides_compose(["scenario=england", *[a for a in args if not a.startswith("--")]])
+    elif module == "experiments.bench":
+        assert args == [], args
     else:
         pytest.fail(f"no check for {module}")
 

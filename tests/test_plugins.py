@@ -128,7 +128,7 @@ CHECK = textwrap.dedent(
 
     result = sim.simulate(seed=1, overrides=(
         "strategy=toy_everyone", "strategy.toy_week=5", "mode=toy_spotlight",
-        "mode.toy_spotlight=2.5", "selection=toy_first",
+        "mode.toy_spotlight=2.5", "selection=toy_first", "record=slots",
     ))
     m = result.model
     first = np.zeros(m.staff.n, dtype=bool)

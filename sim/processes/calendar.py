@@ -31,6 +31,7 @@ class Calendar(Process):
         "now.week_of_year",
         "now.week_in_term",
         "now.workshop_week",
+        "now.workshop_schools",
         "now.support_active",
         "now.support_ended",
         "now.session_week",

@@ -10,6 +10,7 @@ from sim import kernel
 from sim.params import Section, param
 from sim.population import Stage, stage_lookup
 from sim.processes.base import Process
+from sim.processes.decision import USES
 from sim.registry import register
 
 __all__ = ["ConversationConfig", "Conversation", "TALKS"]
@@ -97,7 +98,7 @@ class Conversation(Process):
     def step(self, week: int) -> None:
         """Hold this week's conversations."""
         if kernel.enabled():  # the same arithmetic and draws, compiled and fused (sim.kernel)
-            kernel.conversation(self, week)
+            kernel.conversation(self, week, TALKS, USES, Stage.UNAWARE, Stage.AWARE)
             return
         m = self.model
         staff, ties = m.staff, m.ties
