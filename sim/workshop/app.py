@@ -54,7 +54,7 @@ CSS = """
 .workshop .lever-value { font-weight: bold; }
 .workshop .lever-ends { display: flex; justify-content: space-between; font-size: 14px;
   color: #333; margin-top: -14px; }
-.workshop .headline { font-size: 22px; font-weight: bold; margin: 4px 0; }
+.workshop .headline-line { font-size: 22px; font-weight: bold; margin: 4px 0; }
 .workshop .difference { font-size: 19px; margin: 2px 0 6px 0; }
 .workshop table.monitors { border-collapse: collapse; font-size: 16px; margin: 4px 0; }
 .workshop table.monitors td, .workshop table.monitors th { padding: 3px 10px;
@@ -77,7 +77,7 @@ CSS = """
   padding: 8px 12px; margin: 6px 0; }
 .workshop .panel-text p { margin: 0 0 8px 0; font-size: 16px; }
 .workshop.presenter { font-size: 24px; }
-.workshop.presenter .headline { font-size: 34px; }
+.workshop.presenter .headline-line { font-size: 34px; }
 .workshop.presenter .difference { font-size: 28px; }
 .workshop.presenter table.monitors { font-size: 24px; }
 .workshop.presenter .v-btn { font-size: 24px !important; height: auto !important;
@@ -387,7 +387,7 @@ def LiveView(session: WorkshopSession, runner: Runner, presenter: bool, band: di
         solara.Error(f"These choices do not make a valid model: {session.error}")
         return
     solara.Text(f"{session.monitors(0).when} of {session.horizon}", classes=["monitor-week"])
-    solara.Text(session.headline(), classes=["headline"])
+    solara.Text(session.headline(), classes=["headline-line"])
     diff = session.difference()
     if diff:
         solara.Text(diff, classes=["difference", "monitor-gap"])

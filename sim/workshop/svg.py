@@ -346,12 +346,15 @@ def line_chart(
             f'stroke="{SIDE_COLOURS[s.side]}" stroke-width="4"{dash}/>'
         )
     if mark_events:
-        out.extend(_event_marks(series, px, py, top_m + ph, big))
-    # line labels, at the end of each line
+        out.extend(_event_marks(series, px, py, top_m + ph, big, top_m))
+    # line labels at the end of each line: the higher line's above it, the lower one's below
+    ends = {s.side: float(s.values[-1]) for s in series if len(s.values)}
     for s in series:
         if len(s.values):
             x, y = points(s.values)[-1]
-            y += -14 if s.side == 0 else 30
+            lower = len(ends) == 2 and ends[s.side] < max(ends.values())
+            lower = lower or (len(ends) == 2 and ends[0] == ends[1] and s.side == 1)
+            y = min(y + 30 * big, top_m + ph - 6) if lower else max(y - 14, top_m + 22 * big)
             out.append(
                 f'<text x="{min(x + 8, left + pw - 4):.1f}" y="{y:.1f}" font-size="{22 * big:.0f}" '
                 f'text-anchor="{"start" if x + 8 < left + pw * 0.7 else "end"}" '
@@ -361,7 +364,9 @@ def line_chart(
     return _svg(width, height, "".join(out), title)
 
 
-def _event_marks(series: Sequence[Series], px, py, baseline: float, big: float) -> list[str]:
+def _event_marks(
+    series: Sequence[Series], px, py, baseline: float, big: float, ceiling: float
+) -> list[str]:
     out = []
     for s in series:
         colour = SIDE_COLOURS[s.side]
@@ -382,7 +387,8 @@ def _event_marks(series: Sequence[Series], px, py, baseline: float, big: float) 
             if week > len(s.values) or week < 1:
                 continue
             x, y = px(week), py(float(s.values[week - 1]))
-            dy = -34 if s.side == 0 else 44
+            dy = (-34 if s.side == 0 else -64) * big
+            dy = max(dy, ceiling + 24 * big - y)  # keep the letters inside the plot
             decision = "D" in marks
             out.append(
                 f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y:.1f}" y2="{y + dy * 0.55:.1f}" '
