@@ -27,7 +27,9 @@ from sim.palette import RESISTANT_COLOUR, STAGE_COLOURS, STAGE_SHAPES, lightness
 from sim.population import STAGE_NAMES
 from sim.workshop import debrief, svg
 from sim.workshop.levers import LEVERS
+from sim.workshop.many import run_band
 from sim.workshop.session import CHOICES, Controls, WorkshopSession
+from sim.workshop.stories import STORIES, narrate
 from sim.workshop.words import OPTION_HELP, OPTION_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,6 +190,39 @@ def test_debrief_table_and_summary_describe_the_run():
     assert "Start small" in text and "Whole-staff launch" in text
     assert s.difference() in text and "Flood's New Forest case study" in text
     assert "seeds/" not in text and ".txt" not in text
+
+
+def test_many_runs_use_the_comparison_code_and_match_single_runs():
+    import sim
+
+    controls = Controls(side_by_side=True, seed=3)
+    band = run_band(controls, ("Whole-staff launch", "Start small"), n_seeds=4, n_jobs=1)
+    assert set(band.weekly) == {0, 1} and all(len(v) == 117 for v in band.weekly[0])
+    low, mid, high = band.weekly[1]
+    assert np.all(low <= mid) and np.all(mid <= high)
+    # the runs are the project's own: seed 3 of side B is sim.simulate on the same choices
+    single = sim.simulate("new_forest", seed=3, overrides=controls.overrides(controls.side_b))
+    row = band.runs[(band.runs.arm == "B") & (band.runs.seed == 3)]
+    assert row["uptake_final"].iloc[0] == single.summary["uptake_final"]
+    finals = band.summary[(band.summary.arm == "B") & (band.summary.outcome == "uptake_final")]
+    assert finals["n"].iloc[0] == 4
+    assert finals["mean"].iloc[0] == pytest.approx(
+        band.runs[band.runs.arm == "B"].uptake_final.mean()
+    )
+    assert band.a_ahead + band.b_ahead <= 4
+    text = band.text()
+    assert text.startswith("Over 4 seeds") and "Start small ahead in" in text
+
+
+def test_stories_build_and_narrate_with_the_runs_numbers():
+    for st in STORIES:
+        s = WorkshopSession(st.controls)
+        assert s.error is None, (st.key, s.error)
+        weeks = [c.week for c in st.checkpoints]
+        assert weeks == sorted(weeks) and weeks[-1] <= s.horizon and len(weeks) >= 2
+        s.step(weeks[0])
+        text = narrate(st.checkpoints[0], s)
+        assert "{" not in text and (s.headline() in text or s.difference() in text)
 
 
 # -- the page in a real browser -------------------------------------------------------------------
@@ -510,3 +545,44 @@ def test_server_stops_on_sigterm_while_a_run_is_going(browser):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.browser
+def test_a_story_reaches_its_checkpoints(browser, server):
+    context, page = _open(browser, server)
+    _speed(page, "A month per picture")
+    page.locator(".story-select").click()
+    page.get_by_role("option", name="Start small under low trust").click()
+    _button(page, "Start the story").click()
+    narration = page.locator(".narration")
+    narration.wait_for(timeout=15000)
+    assert "Trust among staff is low" in narration.inner_text()
+    assert page.locator(".network-pic").count() == 2  # the story set up side by side
+    _button(page, "Play to the first checkpoint").click()
+    for number, week in ((1, 6), (2, 39), (3, 117)):
+        page.get_by_text(f"Checkpoint {number} of 3").wait_for(timeout=60000)
+        assert _week(page) == week
+        if number == 2:
+            _shot(page, "11_story_checkpoint")
+        if number < 3:
+            _button(page, f"Continue to week {(39, 117)[number - 1]}").click()
+    assert "difference" not in narration.inner_text() and "{" not in narration.inner_text()
+    page.get_by_text("The end of the story.").wait_for(timeout=10000)
+    context.close()
+
+
+@pytest.mark.browser
+def test_fifty_seeds_show_the_band_of_outcomes(browser, server):
+    context, page = _open(browser, server)
+    _side_by_side(page)
+    page.locator(".run-many").click()
+    text = page.locator(".band-text")
+    text.wait_for(timeout=150000)
+    words = text.inner_text()
+    assert words.startswith("Over 50 seeds")
+    assert re.search(r"ahead in \d+ of 50 paired runs", words)
+    # a band behind each curve (two shaded polygons besides the gap between the curves)
+    assert page.locator(".main-chart svg polygon[fill-opacity='0.16']").count() == 2
+    page.locator(".main-chart").scroll_into_view_if_needed()
+    _shot(page, "12_fifty_seeds_band")
+    context.close()

@@ -19,9 +19,12 @@ from typing import Any
 import solara
 import solara.server.settings
 
+from sim.config import ConfigError
 from sim.workshop import debrief, svg
-from sim.workshop.levers import LEVER_GROUPS, LEVERS, format_value
+from sim.workshop.levers import LEVER_GROUPS, LEVERS, format_value, lever
+from sim.workshop.many import DEFAULT_SEEDS, Band, run_band
 from sim.workshop.session import CHOICES, Controls, WorkshopSession
+from sim.workshop.stories import STORIES, narrate, story
 from sim.workshop.words import (
     INFO_SECTIONS,
     OPTION_HELP,
@@ -179,7 +182,7 @@ def _network_parts(model) -> tuple[Any, str, str]:
 
 
 def pictures_props(
-    session: WorkshopSession, band: dict | None = None, presenter: bool = False
+    session: WorkshopSession, band: Band | None = None, presenter: bool = False
 ) -> dict:
     """Everything the pictures component shows for the session's current week."""
     names = session.side_names()
@@ -191,7 +194,7 @@ def pictures_props(
         networks.append({"title": title, "static": static, "viewbox": viewbox})
         nodes.append(svg.network_nodes(model, pos))
     horizon = session.horizon
-    band = band or {}
+    weekly = band.weekly if band is not None and band.controls == session.controls else {}
     big = 1.35 if presenter else 1.0
     series = [
         svg.Series(
@@ -199,7 +202,7 @@ def pictures_props(
             names[i],
             i,
             tuple(session.events(i)),
-            band.get(i),
+            tuple(100 * v for v in weekly[i]) if i in weekly else None,
         )
         for i in range(len(session.arms))
     ]
@@ -378,7 +381,7 @@ def Monitors(session: WorkshopSession, frame: int):
 
 
 @solara.component
-def LiveView(session: WorkshopSession, runner: Runner, presenter: bool, band: dict | None):
+def LiveView(session: WorkshopSession, runner: Runner, presenter: bool, band: Band | None):
     """Headline, monitors, difference and pictures: redrawn every frame."""
     frame = runner.frame.value
     running = runner.running.value
@@ -443,7 +446,7 @@ def RunBar(session: WorkshopSession, runner: Runner, on_setup, presenter: bool, 
 
 
 @solara.component
-def Panels(session: WorkshopSession, controls: Controls):
+def Panels(session: WorkshopSession, band: Band | None):
     """Info, Sources and Debrief, folded away until opened."""
     with (
         solara.Details("Info: what this is, what it assumes, what to try"),
@@ -471,12 +474,196 @@ def Panels(session: WorkshopSession, controls: Controls):
             mime_type="text/csv",
         )
         solara.FileDownload(
-            data=lambda: debrief.summary_markdown(session),
+            data=lambda: debrief.summary_markdown(session, _band_text(session, band)),
             filename="workshop-summary.md",
             label="One-page summary (Markdown)",
             mime_type="text/markdown",
         )
         Explain("The pictures: 'Save the pictures (PNG)' under the charts.")
+
+
+@solara.lab.task
+def many_runs(controls: Controls, names: tuple[str, ...], n_seeds: int) -> Band:
+    """Run the sides' choices over many seeds (a background task of this browser session)."""
+
+    def progress(share: float) -> None:
+        many_runs.progress = 100 * share
+
+    return run_band(controls, names, n_seeds, progress=progress)
+
+
+@solara.component
+def ManyRuns(session: WorkshopSession, band: Band | None):
+    """'Run 50 seeds': the band of outcomes for each choice, so the room sees what is chance."""
+    current = band is not None and band.controls == session.controls
+    with solara.Div(classes=["many-runs"]):
+        solara.Button(
+            f"Run {DEFAULT_SEEDS} seeds",
+            on_click=lambda: many_runs(
+                session.controls, tuple(session.side_names()), DEFAULT_SEEDS
+            ),
+            disabled=many_runs.pending or bool(session.error),
+            outlined=True,
+            classes=["run-many"],
+        )
+        if many_runs.pending:
+            solara.ProgressLinear(many_runs.progress or True)
+            Explain(f"Running each choice over {DEFAULT_SEEDS} seeds...")
+        elif many_runs.error:
+            solara.Error(f"The runs failed: {many_runs.exception}")
+        if current:
+            solara.Text(band.text(), classes=["band-text"])
+            Explain(
+                "The shaded band on the curve holds the middle 80% of runs; the dotted line "
+                "is their median. Decisions made during this run are not in these runs."
+            )
+        elif not many_runs.pending:
+            Explain(
+                "One run is one roll of the dice: see the spread of outcomes for the same "
+                "choices over many seeds, shown as a band on the curve."
+            )
+
+
+@solara.component
+def StoryPanel(session: WorkshopSession, runner: Runner, load):
+    """Guided stories: set up, run to each checkpoint, pause with a narration."""
+    key, set_key = solara.use_state(STORIES[0].key)
+    active, set_active = solara.use_state(None)
+    _ = runner.frame.value
+    running = runner.running.value
+    with solara.Div(classes=["story-panel"]):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.v.Select(
+                label="Story",
+                items=[{"text": s.title, "value": s.key} for s in STORIES],
+                v_model=key,
+                on_v_model=set_key,
+                hide_details=True,
+                style_="max-width: 320px",
+                class_="story-select",
+            )
+
+            def start():
+                load(story(key).controls)
+                set_active(key)
+
+            solara.Button("Start the story", on_click=start, outlined=True, disabled=running)
+        if active is None:
+            return
+        st = story(active)
+        if session.controls != st.controls:
+            return  # the controls were changed: the story is over
+        week = session.week
+        upcoming = [c for c in st.checkpoints if c.week > week]
+        reached = [c for c in st.checkpoints if c.week == week]
+        if week == 0:
+            text = st.intro
+        elif reached and not running:
+            number = st.checkpoints.index(reached[0]) + 1
+            text = f"Checkpoint {number} of {len(st.checkpoints)}: " + narrate(reached[0], session)
+        elif running:
+            text = f"Playing to week {runner.target.value}..."
+        else:
+            text = "Paused between checkpoints."
+        solara.Text(text, classes=["narration"])
+        if not running and upcoming:
+            nxt = upcoming[0]
+            label = "Play to the first checkpoint" if week == 0 else f"Continue to week {nxt.week}"
+            solara.Button(
+                label,
+                on_click=lambda: runner.run(nxt.week),
+                color="primary",
+                classes=["story-continue"],
+            )
+        elif not running and not upcoming:
+            solara.Text("The end of the story.", classes=["story-end"])
+
+
+@solara.component
+def DecisionPanel(session: WorkshopSession, runner: Runner):
+    """Pause, change a lever for one school or all (one side or both), continue."""
+    levers = [lv for lv in LEVERS if lv.mid_run]
+    key, set_key = solara.use_state(levers[0].key)
+    school, set_school = solara.use_state(-1)
+    side, set_side = solara.use_state(-1)
+    value, set_value = solara.use_state(None)
+    message, set_message = solara.use_state("")
+    _ = runner.frame.value
+    if runner.running.value or session.week == 0 or session.error:
+        Explain(
+            "Pause the run to make a decision: change a lever for one school or all, then "
+            "continue. The change is marked D on the curve."
+        )
+        return
+    lv = lever(key)
+    current = value if value is not None else session.controls.lever_value(key)[0]
+    n = session.models[0].schools.n
+    with solara.Div(classes=["decision-panel"]):
+        solara.v.Select(
+            label="Lever",
+            items=[{"text": x.name, "value": x.key} for x in levers],
+            v_model=key,
+            on_v_model=lambda k: (set_key(k), set_value(None)),
+            hide_details=True,
+            class_="decision-lever",
+        )
+        solara.v.Select(
+            label="In",
+            items=[{"text": "every school", "value": -1}]
+            + [{"text": f"School {s + 1}", "value": s} for s in range(n)],
+            v_model=school,
+            on_v_model=set_school,
+            hide_details=True,
+            class_="decision-school",
+        )
+        if len(session.arms) == 2:
+            names = session.side_names()
+            solara.v.Select(
+                label="On",
+                items=[{"text": "both sides", "value": -1}]
+                + [{"text": f"{'AB'[i]}: {names[i]} only", "value": i} for i in range(2)],
+                v_model=side,
+                on_v_model=set_side,
+                hide_details=True,
+                class_="decision-side",
+            )
+        if lv.kind == "switch":
+            solara.Switch(label=lv.name, value=bool(current), on_value=set_value)
+        elif lv.kind == "choice":
+            items = [
+                {"text": option_name(key.rpartition(".")[2], c), "value": c} for c in lv.choices
+            ]
+            solara.v.Select(label=lv.name, items=items, v_model=current, on_v_model=set_value)
+        else:
+            slider = solara.SliderInt if lv.kind == "int" else solara.SliderFloat
+            with solara.Div(classes=["lever-row"]):
+                solara.Text(lv.name)
+                solara.Text(format_value(lv, current), classes=["lever-value"])
+            slider(
+                label="", value=current, min=lv.low, max=lv.high, step=lv.step, on_value=set_value
+            )
+
+        def apply():
+            try:
+                session.decide(
+                    key, current, None if school < 0 else school, None if side < 0 else side
+                )
+            except ConfigError as exc:
+                set_message(str(exc))
+                return
+            set_message(f"From next week: {session.decisions[-1].what()}")
+            runner.redraw()
+
+        solara.Button(
+            "Apply from next week", on_click=apply, color="primary", classes=["decision-apply"]
+        )
+        if message:
+            Explain(message, classes=["decision-message"])
+
+
+def _band_text(session: WorkshopSession, band: Band | None) -> str:
+    """The many-runs summary if it belongs to the choices on screen."""
+    return band.text() if band is not None and band.controls == session.controls else ""
 
 
 def _escape(text: str) -> str:
@@ -492,18 +679,21 @@ def Page():
     runner = solara.use_memo(lambda: Runner(session), dependencies=[])
     controls, set_controls_state = solara.use_state(session.controls)
     presenter, set_presenter = solara.use_state(False)
-    band, set_band = solara.use_state(None)
+    band = many_runs.value if many_runs.finished else None  # this browser's latest runs
 
     def setup(new: Controls | None = None) -> None:
         runner.pause()
         session.setup(new or controls)
-        set_band(None)
         runner.redraw()
 
-    def set_controls(new: Controls) -> None:
+    def load_story(new: Controls) -> None:
+        setup(new)
         set_controls_state(new)
+
+    def set_controls(new: Controls) -> None:
         if session.week == 0 and not runner.running.value:
             setup(new)  # nothing run yet: apply at once
+        set_controls_state(new)
 
     solara.Title("PLN workshop: leadership choices")
     solara.Style(CSS)
@@ -515,6 +705,12 @@ def Page():
             RunBar(session, runner, lambda: setup(), presenter, set_presenter)
             if controls != session.controls and not session.error:
                 solara.Info("Choices changed: press Set up to start again with them.")
+            if not presenter:
+                StoryPanel(session, runner, load_story)
             LiveView(session, runner, presenter, band)
             if not presenter:
-                Panels(session, controls)
+                with solara.Details("Decide during the run", expand=True):
+                    DecisionPanel(session, runner)
+                with solara.Details("Many runs: what is chance, what is the choice", expand=True):
+                    ManyRuns(session, band)
+                Panels(session, band)

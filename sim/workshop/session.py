@@ -23,12 +23,13 @@ from sim.population import STAGE_NAMES, Stage
 from sim.processes.calendar import WEEKS_PER_TERM, WEEKS_PER_YEAR
 from sim.selection import SELECTION_POLICIES
 from sim.strategies import STRATEGIES
-from sim.workshop.levers import LEVERS, format_value, scenario_value
+from sim.workshop.levers import LEVERS, format_value, lever, scenario_value
 from sim.workshop.words import EVENT_NAMES, OPPOSITE_STRATEGY, option_name
 
 __all__ = [
     "CHOICES",
     "Controls",
+    "Decision",
     "Event",
     "Monitors",
     "Side",
@@ -210,13 +211,50 @@ class Event:
         text = f"week {self.week}: {EVENT_NAMES[self.kind][1]}"
         if self.detail:
             text += f": {self.detail}"
-        if self.schools:
+        if self.schools and self.kind != "decision":
             if len(self.schools) == n_schools and n_schools > 1:
                 text += f" (all {n_schools} schools)"
             else:
                 names = ", ".join(str(s + 1) for s in self.schools)
                 text += f" (school{'s' if len(self.schools) > 1 else ''} {names})"
         return text
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A lever changed during the run.
+
+    Attributes:
+        week: Weeks completed when it was made (it takes effect from the next week).
+        key: The lever's config key.
+        value: Its new value.
+        school: The school (0-based), or ``None`` for every school.
+        sides: The sides it applies to (0 for A, 1 for B).
+
+    """
+
+    week: int
+    key: str
+    value: Any
+    school: int | None
+    sides: tuple[int, ...]
+
+    def what(self) -> str:
+        """The change in words, e.g. 'In the improvement plan: yes (school 3)'."""
+        lv = lever(self.key)
+        where = "every school" if self.school is None else f"school {self.school + 1}"
+        return f"{lv.name}: {format_value(lv, self.value)} ({where})"
+
+    def describe(self, session: WorkshopSession) -> str:
+        """One line for the debrief, naming the week and the sides."""
+        names = session.side_names()
+        if len(names) == 1:
+            whom = ""
+        elif len(self.sides) == 2:
+            whom = ", both sides"
+        else:
+            whom = f", side {'AB'[self.sides[0]]} ({names[self.sides[0]]}) only"
+        return f"after week {self.week}{whom}: {self.what()}"
 
 
 @dataclass
@@ -330,6 +368,31 @@ class WorkshopSession:
         for _ in range(weeks):
             for arm in self.arms:
                 arm.step()
+
+    def decide(
+        self, key: str, value: Any, school: int | None = None, side: int | None = None
+    ) -> None:
+        """Change a leadership lever from the next week, in one school or all, on one side or both.
+
+        The change is marked on the curve of each side it applies to (a "D" at this week).
+
+        Raises:
+            ConfigError: Not a lever that can change during a run, or a value it does not allow.
+
+        """
+        if not key.startswith("leadership."):
+            raise ConfigError(f"{key} cannot change during a run; only leadership levers can")
+        if self.week == 0:
+            raise ConfigError("nothing has run yet: change the lever and press Set up instead")
+        sides = tuple(range(len(self.arms))) if side is None else (side,)
+        for i in sides:
+            self.arms[i].model.set_lever(school, key.partition(".")[2], value)
+        decision = Decision(self.week, key, value, school, sides)
+        for i in sides:
+            n = self.arms[i].model.schools.n
+            schools = tuple(range(n)) if school is None else (school,)
+            self.arms[i].events.append(Event(self.week, "decision", schools, decision.what()))
+        self.decisions.append(decision)
 
     @property
     def models(self) -> list[KnowledgeMobilisationModel]:
