@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.config import iter_params
+from sim.config import ConfigError, iter_params
 from sim.palette import RESISTANT_COLOUR, STAGE_COLOURS, STAGE_SHAPES, lightness
 from sim.population import STAGE_NAMES
 from sim.workshop import debrief, svg
@@ -112,6 +112,39 @@ def test_events_are_detected_from_the_model():
     table = s.table()
     assert len(table) == 2 * s.horizon
     assert "whole-staff launch" in table.loc[table.week == first_workshop, "events"].iloc[0]
+
+
+def test_a_decision_mid_run_is_marked_and_changes_only_what_follows():
+    plain, decided = WorkshopSession(), WorkshopSession()
+    plain.step(39)
+    decided.step(39)
+    decided.decide("leadership.involvement", 1.0)
+    decided.decide("leadership.howto_support", 1.0, school=2)
+    plain.step(78)
+    decided.step(78)
+    before, after = plain.uptake_series(), decided.uptake_series()
+    assert np.array_equal(before[:39], after[:39])  # the weeks already run are not changed
+    assert not np.array_equal(plain.stage_shares()[39:], decided.stage_shares()[39:])
+    assert after[-1] > before[-1]  # more involvement and how-to support: more staff using it
+    marks = [e for e in decided.events() if e.kind == "decision"]
+    assert [e.week for e in marks] == [39, 39] and marks[1].schools == (2,)
+    assert "'How to' support: 1 (school 3)" in marks[1].describe(8)
+    assert "after week 39" in debrief.summary_markdown(decided)
+    with pytest.raises(ConfigError, match="involvement"):
+        decided.decide("leadership.involvement", 2.0)
+    with pytest.raises(ConfigError, match="cannot change during a run"):
+        decided.decide("schools.trust_climate", 0.2)
+
+
+def test_a_decision_side_by_side_applies_to_one_side_only():
+    s = WorkshopSession(Controls(side_by_side=True).with_side("b", strategy="whole_staff"))
+    s.step(20)
+    s.decide("leadership.in_improvement_plan", False, side=1)
+    s.step(97)
+    assert [e.kind for e in s.events(0)].count("decision") == 0
+    assert [e.kind for e in s.events(1)].count("decision") == 1
+    assert np.array_equal(s.uptake_series(0)[:20], s.uptake_series(1)[:20])
+    assert not np.array_equal(s.stage_shares(0), s.stage_shares(1))
 
 
 def test_invalid_choices_give_a_readable_message_and_keep_the_old_model():
@@ -271,12 +304,21 @@ def _stop_server(proc) -> float:
     return time.time() - started
 
 
+class _Server(str):
+    """The server's URL, carrying its process (for the SIGTERM test)."""
+
+    proc: subprocess.Popen
+
+
 @pytest.fixture(scope="module")
 def server():
     """One server for the module: each browser context is its own session with its own model."""
     proc, url = _start_server()
-    yield url
-    _stop_server(proc)
+    handle = _Server(url)
+    handle.proc = proc
+    yield handle
+    if proc.poll() is None:
+        _stop_server(proc)
 
 
 @pytest.fixture(scope="module")
@@ -337,6 +379,22 @@ def _uptakes(page) -> list[int]:
 def _speed(page, name):
     page.locator(".speed-select").click()
     page.get_by_role("option", name=name).click()
+
+
+def _download_text(page, label) -> str:
+    if not page.get_by_text(label).is_visible():
+        page.get_by_text("Debrief: take the run away").click()
+    with page.expect_download() as info:
+        page.get_by_text(label).click()
+    return Path(info.value.path()).read_text(encoding="utf-8")
+
+
+def _marks(page) -> list[str]:
+    """The event letters on the uptake chart (texts made of capitals only)."""
+    return page.evaluate(
+        "[...document.querySelectorAll('.main-chart svg text')].map(t => t.textContent)"
+        ".filter(t => /^[A-Z]+$/.test(t))"
+    )
 
 
 def _side_by_side(page):
@@ -400,13 +458,13 @@ def test_to_the_end_of_year_one_and_to_the_end_alone(browser, server):
     _button(page, "To the end of this year").click()
     _wait_week(page, 39)
     assert "summer term" in page.locator(".monitor-week").inner_text()
-    assert page.locator(".main-chart svg text", has_text="WL").count() >= 1  # workshop + launch
+    assert "WL" in _marks(page)  # the first workshop and the launch, in the same week
     _shot(page, "03_end_of_year_one")
     _speed(page, "A month per picture")
     _button(page, "To the end").click()
     _wait_week(page, 117)
     assert _button(page, "Run").is_disabled()
-    assert page.locator(".main-chart svg text", has_text="S").count() >= 1  # support ended
+    assert any("S" in m for m in _marks(page))  # support ended
     _shot(page, "04_to_the_end")
     context.close()
 
@@ -531,23 +589,6 @@ def test_debrief_exports_download_and_read(browser, server, tmp_path):
 
 
 @pytest.mark.browser
-def test_server_stops_on_sigterm_while_a_run_is_going(browser):
-    proc, url = _start_server()
-    try:
-        context, page = _open(browser, url)
-        _button(page, "To the end").click()
-        page.wait_for_function(
-            "/week [1-9]/.test(document.querySelector('.monitor-week').innerText)"
-        )
-        seconds = _stop_server(proc)
-        assert seconds < 10, f"the server took {seconds:.1f} s to stop"
-        context.close()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-
-
-@pytest.mark.browser
 def test_a_story_reaches_its_checkpoints(browser, server):
     context, page = _open(browser, server)
     _speed(page, "A month per picture")
@@ -574,15 +615,60 @@ def test_a_story_reaches_its_checkpoints(browser, server):
 @pytest.mark.browser
 def test_fifty_seeds_show_the_band_of_outcomes(browser, server):
     context, page = _open(browser, server)
-    _side_by_side(page)
     page.locator(".run-many").click()
     text = page.locator(".band-text")
     text.wait_for(timeout=150000)
     words = text.inner_text()
-    assert words.startswith("Over 50 seeds")
-    assert re.search(r"ahead in \d+ of 50 paired runs", words)
-    # a band behind each curve (two shaded polygons besides the gap between the curves)
-    assert page.locator(".main-chart svg polygon[fill-opacity='0.16']").count() == 2
+    assert re.match(r"Over 50 seeds .*: Whole-staff launch \d+% using it at the end", words)
+    low, high = map(int, re.search(r"middle 80% of runs (\d+) to (\d+)%", words).groups())
+    assert low < high  # chance alone moves the outcome
+    assert page.locator(".main-chart svg polygon[fill-opacity='0.16']").count() == 1  # the band
+    summary = _download_text(page, "One-page summary (Markdown)")
+    assert "**Over many seeds:** Over 50 seeds" in summary
     page.locator(".main-chart").scroll_into_view_if_needed()
     _shot(page, "12_fifty_seeds_band")
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_decision_mid_run_is_marked_and_changes_the_trajectory(browser, server):
+    context, page = _open(browser, server)
+    _side_by_side(page)
+    page.locator(".side-b .choice-strategy").click()  # the same choices on both sides...
+    page.get_by_role("option", name="Whole-staff launch", exact=True).click()
+    page.get_by_text("A and B are the same choices").first.wait_for(timeout=15000)
+    _speed(page, "A month per picture")
+    _button(page, "To the end of this year").click()
+    _wait_week(page, 39)
+    assert _uptakes(page)[0] == _uptakes(page)[1]
+    panel = page.locator(".decision-panel")
+    panel.locator(
+        "label", has_text="In the improvement plan"
+    ).click()  # ...then take it out of B's plan
+    panel.locator(".decision-side").click()
+    page.get_by_role("option", name="B: Whole-staff launch (B) only").click()
+    _button(page, "Apply from next week").click()
+    page.get_by_text("From next week: In the improvement plan: no (every school)").wait_for()
+    page.wait_for_function(
+        "[...document.querySelectorAll('.main-chart svg text')].some(t => /^[A-Z]*D$/.test(t.textContent))",
+        timeout=10000,
+    )
+    assert sum("D" in m for m in _marks(page)) == 1  # marked on B only
+    _button(page, "To the end").click()
+    _wait_week(page, 117)
+    rows = [page.locator(f".monitor-side-{i}").inner_text() for i in range(2)]
+    assert rows[0].split("\t")[1:] != rows[1].split("\t")[1:], rows
+    _shot(page, "13_decision_mid_run")
+    context.close()
+
+
+@pytest.mark.browser
+def test_server_stops_on_sigterm_while_a_run_is_going(browser, server):
+    """Last in the module: it stops the module's server."""
+    context, page = _open(browser, server)
+    _speed(page, "1 week a second")
+    _button(page, "To the end").click()
+    page.wait_for_function("/week [1-9]/.test(document.querySelector('.monitor-week').innerText)")
+    seconds = _stop_server(server.proc)
+    assert seconds < 10, f"the server took {seconds:.1f} s to stop"
     context.close()

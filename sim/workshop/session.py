@@ -428,7 +428,8 @@ class WorkshopSession:
         for kind in SIDE_KEYS:
             if getattr(sides[0], kind) != getattr(sides[1], kind):
                 return [s.name(kind) for s in sides]
-        return ["A", "B"]
+        same = sides[0].name("strategy")
+        return [f"{same} (A)", f"{same} (B)"]
 
     def monitors(self, side: int = 0) -> Monitors:
         """Monitors of one side."""
@@ -510,7 +511,8 @@ class WorkshopSession:
         """
         if len(self.arms) < 2:
             return None
-        if self.controls.identical_sides:
+        one_sided = any(len(d.sides) == 1 for d in self.decisions)
+        if self.controls.identical_sides and not one_sided:
             return "A and B are the same choices: there is no difference to see."
         a, b = self.monitors(0), self.monitors(1)
         names = self.side_names()
