@@ -416,6 +416,15 @@ def test_page_loads_readable_and_not_blank(browser, server):
     assert "runs on Solara" not in page.inner_text("body")
     assert "whole_staff" not in page.inner_text("body") and "seeds/" not in page.inner_text("body")
     _shot(page, "01_loaded")
+    page.get_by_text("Info: what this is").click()
+    page.get_by_text("Sources", exact=True).click()
+    sources = page.locator(".sources-panel")
+    sources.wait_for()
+    for name in ("Flood's New Forest case study", "Brown & Flood 2019", "Brown 2019"):
+        assert name in sources.inner_text()
+    assert "Things to try" in page.locator(".info-panel").inner_text()
+    sources.scroll_into_view_if_needed()
+    _shot(page, "01_info_and_sources")
     context.close()
 
 
@@ -615,6 +624,9 @@ def test_a_story_reaches_its_checkpoints(browser, server):
 @pytest.mark.browser
 def test_fifty_seeds_show_the_band_of_outcomes(browser, server):
     context, page = _open(browser, server)
+    _speed(page, "A month per picture")
+    _button(page, "To the end of this year").click()
+    _wait_week(page, 39)
     page.locator(".run-many").click()
     text = page.locator(".band-text")
     text.wait_for(timeout=150000)

@@ -389,7 +389,10 @@ def LiveView(session: WorkshopSession, runner: Runner, presenter: bool, band: Ba
     if session.error:
         solara.Error(f"These choices do not make a valid model: {session.error}")
         return
-    solara.Text(f"{session.monitors(0).when} of {session.horizon}", classes=["monitor-week"])
+    when = session.monitors(0).when
+    if session.week == 0:
+        when = f"Before the first of {session.horizon} weeks"
+    solara.Text(f"{when} of {session.horizon}" if session.week else when, classes=["monitor-week"])
     solara.Text(session.headline(), classes=["headline-line"])
     diff = session.difference()
     if diff:
@@ -642,6 +645,8 @@ def DecisionPanel(session: WorkshopSession, runner: Runner):
             slider(
                 label="", value=current, min=lv.low, max=lv.high, step=lv.step, on_value=set_value
             )
+
+        Explain(lv.help)
 
         def apply():
             try:

@@ -181,7 +181,7 @@ def legend_svg(columns: int = 4) -> str:
         ("aware", {"participant": True}, "sent to the PLN (outline)"),
         ("aware", {"resistant": True}, "resisting (purple bar)"),
     ]
-    col_w, row_h = 300, 40
+    col_w, row_h = 340, 40
     rows = math.ceil(len(items) / columns)
     out = []
     for k, (stage, marks, label) in enumerate(items):
