@@ -20,6 +20,7 @@ import solara
 import solara.server.settings
 
 from sim.config import ConfigError
+from sim.outcome_registry import for_series
 from sim.workshop import debrief, svg
 from sim.workshop.levers import LEVER_GROUPS, LEVERS, format_value, lever
 from sim.workshop.many import DEFAULT_SEEDS, Band, run_band
@@ -356,6 +357,24 @@ def ControlPanel(controls: Controls, set_controls, session: WorkshopSession):
 # -- the live part ---------------------------------------------------------------------------------
 
 
+#: The monitors: a weekly column of the outcome registry, and the page's words for it.
+MONITOR_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("uptake", "using it"),
+    ("use", "trying or using"),
+    ("spread", "spread beyond those sent"),
+    ("pupils_reached", "pupils reached"),
+    ("teacher_hours", "teacher-hours"),
+    ("resistant", "resisting"),
+)
+
+
+def _monitor_text(column: str, value: float) -> str:
+    """A monitor's value as the outcome registry formats it (whole numbers on the page)."""
+    outcome = for_series(column)
+    number = outcome.scale.number(value, 0)
+    return outcome.with_unit(number) if outcome.kind == "share" else number
+
+
 @solara.component
 def Monitors(session: WorkshopSession, frame: int):
     """One row per side: uptake, use, spread, pupils reached, teacher-hours, resisting.
@@ -366,17 +385,25 @@ def Monitors(session: WorkshopSession, frame: int):
     rows = []
     for i, name in enumerate(names):
         m = session.monitors(i)
+        values = {
+            "uptake": m.uptake_pct / 100,
+            "use": m.use_pct / 100,
+            "spread": m.spread_pct / 100,
+            "pupils_reached": m.pupils_reached,
+            "teacher_hours": m.teacher_hours,
+            "resistant": m.resistant,
+        }
         side = f"{'AB'[i]}: " if len(names) == 2 else ""
-        rows.append(
-            f"<tr class='monitor-side-{i}'><td>{side}{name}</td>"
-            f"<td class='monitor-uptake'>{m.uptake_pct:.0f}%</td><td>{m.use_pct:.0f}%</td>"
-            f"<td>{m.spread_pct:.0f}%</td><td>{m.pupils_reached:,.0f}</td>"
-            f"<td>{m.teacher_hours:,.0f}</td><td class='monitor-resistant'>{m.resistant}</td></tr>"
+        cells = "".join(
+            f"<td class='monitor-{column}'>{_monitor_text(column, values[column])}</td>"
+            for column, _ in MONITOR_COLUMNS
         )
-    head = (
-        "<tr><th></th><th>using it</th><th>trying or using</th><th>spread beyond those sent</th>"
-        "<th>pupils reached</th><th>teacher-hours</th><th>resisting</th></tr>"
+        rows.append(f"<tr class='monitor-side-{i}'><td>{_escape(side + name)}</td>{cells}</tr>")
+    head = "<tr><th></th>" + "".join(
+        f"<th title='{_escape(for_series(column).description)}'>{words}</th>"
+        for column, words in MONITOR_COLUMNS
     )
+    head += "</tr>"
     solara.HTML(tag="table", unsafe_innerHTML=head + "".join(rows), classes=["monitors"])
 
 
