@@ -89,6 +89,12 @@ def run_comparison(s: CompareSettings, progress: bool = True, figures: bool = Tr
         s.executor.name, s.executor.address, s.executor.n_jobs, s.executor.timeout
     )
     bar = None
+    finished = [0]
+
+    def advance(n: int) -> None:
+        finished[0] += n
+        bar.update(n)
+
     try:
         with writer_lock(out, "comparison"):
             if s.resume == "never":
@@ -111,14 +117,13 @@ def run_comparison(s: CompareSettings, progress: bool = True, figures: bool = Tr
                     s.seed_list,
                     executor,
                     s.executor.batch_size,
-                    progress=bar.update,
+                    progress=advance,
                 )
             bar.close()
             aggregate(out, figures=figures)
     except SchedulerLostError as exc:
-        done = bar.n if bar is not None else 0
         raise ConfigError(
-            f"{exc} with {done} of {len(s.seed_list) * len(s.arms)} runs finished; they are kept "
+            f"{exc} with {finished[0]} of {len(s.seed_list) * len(s.arms)} runs finished; they are kept "
             f"in {out}: rerun the same command when the cluster is back to resume"
         ) from None
     finally:

@@ -155,6 +155,7 @@ class DaskExecutor:
     """
 
     def __init__(self, address: str, timeout: float = 10.0) -> None:
+        check_dask_address(address)
         from distributed import Client
 
         self.address = address

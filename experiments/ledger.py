@@ -117,10 +117,10 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def request_identity(config: Any, code_root: Path = CODE_ROOT) -> dict[str, Any]:
+def request_identity(config: Any, code_root: Path | None = None) -> dict[str, Any]:
     """What a batch must have been produced by to be reused for ``config`` now."""
     return {
-        "code": code_identity(code_root),
+        "code": code_identity(code_root or CODE_ROOT),
         "config_sha256": config_hash(config),
         "config": _config_data(config),
         "packages": package_versions(),
