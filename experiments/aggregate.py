@@ -321,7 +321,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         cells = find_cells(folder)  # refuse a folder that is not ours before locking it
         if len(cells) < 2:
-            raise ValueError(f"{folder} holds {len(cells)} cell(s); a comparison needs at least two")
+            raise ValueError(
+                f"{folder} holds {len(cells)} cell(s); a comparison needs at least two"
+            )
         with writer_lock(folder, "run or aggregation"):
             out = aggregate(folder)
     except (ValueError, ConfigError) as exc:

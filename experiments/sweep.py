@@ -109,11 +109,31 @@ def _job(cfg: DictConfig) -> None:
     from tqdm import tqdm
 
     cell = Path(hc.runtime.output_dir)
-    bar = tqdm(total=settings.seeds, unit="run", desc=arm, file=sys.stderr)
+    bars = []
+
+    def progress(n: int) -> None:  # the bar starts once the cell's ledger has been checked
+        if not bars:
+            bars.append(tqdm(total=settings.seeds, unit="run", desc=arm, file=sys.stderr))
+        bars[0].update(n)
+
+    try:
+        done = _run_job_cell(cell, arm, overrides, config, seeds, settings, progress)
+    except ConfigError as exc:  # another sweep holds the cell, or it holds other results
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)  # Hydra would print a traceback for an exception
+    finally:
+        for bar in bars:
+            bar.close()
+    print(f"cell {arm}: {done} runs done now, {settings.seeds} in all")
+    if hc.mode.name == "MULTIRUN":
+        _LAST_SWEEP_DIR[:] = [Path(hc.sweep.dir)]
+
+
+def _run_job_cell(cell, arm, overrides, config, seeds, settings, progress) -> int:
     with writer_lock(cell, "sweep"):
         if settings.fresh and (cell / "batches").exists():
             shutil.rmtree(cell / "batches")
-        done = run_cell(
+        return run_cell(
             cell,
             arm,
             overrides,
@@ -121,14 +141,10 @@ def _job(cfg: DictConfig) -> None:
             seeds,
             LocalExecutor(settings.n_jobs),
             settings.batch_size,
-            progress=bar.update,
+            progress=progress,
             label=f"cell {arm!r}",
             extra={"sweep_id": settings.sweep_id},
         )
-    bar.close()
-    print(f"cell {arm}: {done} runs done now, {settings.seeds} in all")
-    if hc.mode.name == "MULTIRUN":
-        _LAST_SWEEP_DIR[:] = [Path(hc.sweep.dir)]
 
 
 def _parse(argv: list[str]) -> tuple[SweepSettings, list[str]]:
