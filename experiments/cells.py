@@ -27,6 +27,7 @@ import sim
 from experiments.ledger import (
     RECORD_FILE,
     TABLES,
+    WAYS_FORWARD,
     Ledger,
     load_batches,
     make_record,
@@ -128,6 +129,7 @@ def run_cell(
     progress=None,
     label: str | None = None,
     extra: dict[str, Any] | None = None,
+    ways: str = WAYS_FORWARD,
 ) -> int:
     """Run every seed of a cell not yet in its ledger; return how many runs were done now.
 
@@ -147,6 +149,7 @@ def run_cell(
         progress: Optional callable advanced by the number of runs finished.
         label: How messages name the cell (default ``arm '<arm>'``).
         extra: More fields for ``cell.json`` (a sweep's id).
+        ways: The ways forward named if the cell holds other results.
 
     Raises:
         ConfigError: The cell holds runs of another code version, configuration or packages.
@@ -155,7 +158,7 @@ def run_cell(
     label = label or f"arm {arm!r}"
     identity = request_identity(config)
     ledger = Ledger(cell)
-    done_map = ledger.usable(identity, label, notify=_notice, remove=True)
+    done_map = ledger.usable(identity, label, notify=_notice, remove=True, ways=ways)
     cell.mkdir(parents=True, exist_ok=True)
     record = {
         "arm": arm,

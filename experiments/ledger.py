@@ -57,6 +57,9 @@ PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegac
 #: Where the model's source lives (hashed into the code identity).
 CODE_ROOT = Path(__file__).resolve().parent.parent
 WAYS_FORWARD = "choose a new name= to keep both, or add resume=never to start this folder afresh"
+SWEEP_WAYS_FORWARD = (
+    "choose another hydra.sweep.dir= to keep both, or add --fresh to start its cells afresh"
+)
 
 
 @functools.lru_cache(maxsize=8)
@@ -251,7 +254,12 @@ class Ledger:
         ]
 
     def usable(
-        self, identity: dict[str, Any] | None, label: str, notify=None, remove: bool = False
+        self,
+        identity: dict[str, Any] | None,
+        label: str,
+        notify=None,
+        remove: bool = False,
+        ways: str = WAYS_FORWARD,
     ) -> dict[int, Path]:
         """Map each finished seed to the one batch that holds it.
 
@@ -261,6 +269,7 @@ class Ledger:
             label: How to name the cell in messages (e.g. ``"arm 'start_small'"``).
             notify: Called with a one-line notice for each unusable (corrupt) batch.
             remove: Delete unusable batches (a writer holding the lock, before rerunning them).
+            ways: The ways forward named in a refusal.
 
         Raises:
             ConfigError: A batch was produced by other code, configuration or packages.
@@ -291,7 +300,7 @@ class Ledger:
             if diff:
                 raise ConfigError(
                     f"{self.cell} ({label}) holds runs made with a different {'; '.join(diff)}; "
-                    + WAYS_FORWARD
+                    + ways
                 )
             for seed in info.seeds:
                 seen.setdefault(seed, info.path)  # never count a seed twice

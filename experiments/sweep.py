@@ -43,7 +43,7 @@ from omegaconf import DictConfig
 from experiments.aggregate import SWEEP_FILE
 from experiments.cells import run_cell
 from experiments.executors import LocalExecutor
-from experiments.ledger import writer_lock
+from experiments.ledger import SWEEP_WAYS_FORWARD, writer_lock
 from sim.compose import build_config, check_overrides, config_from_dictconfig
 from sim.config import ConfigError
 from sim.fileio import write_json_atomic
@@ -144,6 +144,7 @@ def _run_job_cell(cell, arm, overrides, config, seeds, settings, progress) -> in
             progress=progress,
             label=f"cell {arm!r}",
             extra={"sweep_id": settings.sweep_id},
+            ways=SWEEP_WAYS_FORWARD,
         )
 
 
