@@ -125,8 +125,11 @@ def _probe_scheduler(address: str, timeout: float, security=None) -> None:
         finally:
             comm.abort()
 
-    try:
-        answer = asyncio.run(asyncio.wait_for(ask(), timeout))
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:  # in a thread of its own, so this works under a running event loop too (Jupyter)
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(asyncio.run, asyncio.wait_for(ask(), timeout)).result()
     except TimeoutError:
         raise ConfigError(
             f"executor.address = {address!r}: something listens there but no Dask scheduler "
