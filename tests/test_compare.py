@@ -266,8 +266,14 @@ def test_sweep_bad_input_is_rejected_before_any_job(tmp_path, args):
 
 
 @pytest.fixture
-def dask_cluster(tmp_path):
-    """A real Dask scheduler and two single-threaded workers on 127.0.0.1."""
+def dask_cluster(dask_processes):
+    """The address of a real Dask scheduler with two single-threaded workers on 127.0.0.1."""
+    return dask_processes[0]
+
+
+@pytest.fixture
+def dask_processes(tmp_path):
+    """A real Dask scheduler and two single-threaded workers on 127.0.0.1: (address, processes)."""
     bin_dir = Path(sys.executable).parent
     scheduler_file = tmp_path / "scheduler.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -319,7 +325,7 @@ def dask_cluster(tmp_path):
 
         with Client(address, timeout=30) as client:
             client.wait_for_workers(2, timeout=60)
-        yield address
+        yield address, procs
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -353,3 +359,41 @@ def test_dask_cluster_gives_identical_results_to_a_local_run(tmp_path, dask_clus
     ts_a = pd.read_parquet(local / "timeseries.parquet").sort_values(["arm", "seed", "week"])
     ts_b = pd.read_parquet(remote / "timeseries.parquet").sort_values(["arm", "seed", "week"])
     assert np.array_equal(ts_a.to_numpy(), ts_b.to_numpy())
+
+
+def test_lost_dask_scheduler_keeps_finished_batches_and_says_how_to_resume(
+    tmp_path, dask_processes, monkeypatch
+):
+    import experiments.cells as cells
+
+    address, procs = dask_processes
+    real_write = cells._write_batch
+
+    def write_then_kill_scheduler(*args, **kwargs):
+        real_write(*args, **kwargs)
+        if procs[0].poll() is None:
+            procs[0].send_signal(signal.SIGKILL)  # the scheduler dies after the first batch
+
+    monkeypatch.setattr(cells, "_write_batch", write_then_kill_scheduler)
+    common = [f"out_dir={tmp_path}", "allow_outside_results=true", "years=1", "seeds=6"]
+    s = build_settings(
+        [*common, "executor.batch_size=1", "executor=dask", f"executor.address={address}"]
+    )
+    from sim.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        run_comparison(s, progress=False, figures=False)
+    msg = str(err.value)
+    assert "\n" not in msg and "lost the Dask scheduler" in msg and "rerun the same command" in msg
+    out = tmp_path / "strategy_comparison"
+    kept = sorted(out.glob("cells/*/batches/*"))
+    assert kept and f"{len(kept)} of 12 runs finished" in msg
+    monkeypatch.undo()
+    local = [*common, "executor.n_jobs=1"]
+    resumed = run_comparison(build_settings(local), progress=False, figures=False)
+    assert all(b.exists() for b in kept)  # finished batches were reused, not rerun
+    fresh = run_comparison(build_settings([*local, "name=fresh"]), progress=False, figures=False)
+    pd.testing.assert_frame_equal(
+        _comparable(pd.read_parquet(resumed / "runs.parquet")),
+        _comparable(pd.read_parquet(fresh / "runs.parquet")),
+    )
