@@ -39,7 +39,8 @@ __all__ = [
 
 #: Allowed values of every choice control (the page offers exactly these).
 CHOICES = {
-    "scenario": tuple(available_options("scenario")),
+    # Generated national systems (scenario england: 420,000 staff) are too big for a live page.
+    "scenario": tuple(o for o in available_options("scenario") if o != "england"),
     "strategy": ("whole_staff", "start_small", "broadcast", "none"),
     "mode": tuple(MODES),
     "selection": tuple(SELECTION_POLICIES),
