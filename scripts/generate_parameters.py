@@ -101,6 +101,9 @@ def _allowed(key: str, default: Any, meta: Any) -> str:
         bounds.append(f"≤ {high:g}")
     if bounds:
         text += " " + " and ".join(bounds)
+    if meta.get("plausible") is not None:
+        lo, hi = meta["plausible"]
+        text += f"; plausible {lo:g} to {hi:g}"
     if isinstance(default, list) and not meta.get("per_school"):
         text = "list, each a " + text
     return text

@@ -61,6 +61,7 @@ def param(
     low_open: bool = False,
     choices: tuple[Any, ...] | None = None,
     per_school: bool = False,
+    plausible: tuple[float, float] | None = None,
 ) -> Any:
     """Declare a parameter: its default plus the metadata used for validation and docs.
 
@@ -74,8 +75,16 @@ def param(
         low_open: Whether ``low`` itself is excluded.
         choices: Allowed values, for categorical parameters.
         per_school: Whether the parameter may be given per school (scalar or one value per school).
+        plausible: ``(lo, hi)``, a documented plausible range inside the allowed one, used by
+            sensitivity analysis, calibration and docs/PARAMETERS.md instead of the allowed range.
 
     """
+    if plausible is not None:
+        lo, hi = plausible
+        if not lo < hi or (low is not None and lo < low) or (high is not None and hi > high):
+            raise ValueError(
+                f"plausible range {plausible} must be increasing and inside the allowed one"
+            )
     meta = {
         "source": source,
         "help": help,
@@ -85,6 +94,7 @@ def param(
         "low_open": low_open,
         "choices": choices,
         "per_school": per_school,
+        "plausible": plausible,
     }
     if isinstance(default, list):
         return field(default_factory=lambda d=tuple(default): list(d), metadata=meta)
@@ -121,6 +131,7 @@ class SchoolsConfig:
         unit="staff",
         source="[assume: head and deputy in a primary]",
         help="senior leaders per school; the first is the head",
+        plausible=(2, 3),
     )
     team_size: int = param(
         3,
@@ -143,9 +154,15 @@ class SchoolsConfig:
         high=1,
         source="[assume]",
         help="share of teachers (senior leaders excluded) who are middle leaders",
+        plausible=(0.1, 0.35),
     )
     early_career_share: float = param(
-        0.15, low=0, high=1, source="[assume]", help="share of teachers in their first years"
+        0.15,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share of teachers in their first years",
+        plausible=(0.05, 0.3),
     )
     pupils_per_teacher: float = param(
         21.0,
@@ -168,6 +185,7 @@ class SchoolsConfig:
         per_school=True,
         source="[assume; lit: Bryk & Schneider 2002]",
         help="mean trust among staff and in leaders",
+        plausible=(0.3, 0.85),
     )
     disadvantage: Any = param(
         0.2,
@@ -176,6 +194,7 @@ class SchoolsConfig:
         per_school=True,
         source="[assume]",
         help="share of pupils eligible for free school meals (recorded; no mechanism uses it yet)",
+        plausible=(0.05, 0.5),
     )
 
 
@@ -203,6 +222,7 @@ class NetworkConfig:
         high=1,
         source="[assume]",
         help="cap on the cross-team relationship probability in small schools",
+        plausible=(0.6, 1.0),
     )
     mutual_share: float = param(
         0.6,
@@ -230,6 +250,7 @@ class NetworkConfig:
         low_open=True,
         source="[assume]",
         help="Beta concentration of initial tie trust around the school's trust climate",
+        plausible=(4.0, 25.0),
     )
 
 
@@ -271,6 +292,7 @@ class PLNConfig:
         high=1,
         source="[assume]",
         help="probability a participant attends a workshop without release time or formalisation",
+        plausible=(0.5, 0.9),
     )
     attend_release_bonus: float = param(
         0.2,
@@ -292,6 +314,7 @@ class PLNConfig:
         high=1,
         source="[assume]",
         help="share of the knowledge gap closed per workshop at full alignment and network trust",
+        plausible=(0.2, 0.6),
     )
     trust_rate: float = param(
         0.3,
@@ -299,9 +322,15 @@ class PLNConfig:
         high=1,
         source="[assume; seed 004]",
         help="share of the network-trust gap closed per workshop at full homogeneity",
+        plausible=(0.15, 0.5),
     )
     initial_network_trust: float = param(
-        0.3, low=0, high=1, source="[assume]", help="participants' trust in the network at start"
+        0.3,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="participants' trust in the network at start",
+        plausible=(0.1, 0.5),
     )
     trial_commitment: float = param(
         0.5,
@@ -318,7 +347,12 @@ class PLNConfig:
         help="how-to support participants get from the facilitator while the PLN is supported",
     )
     workshop_hours: float = param(
-        6.0, low=0, unit="hours", source="[assume: a school day]", help="length of a workshop"
+        6.0,
+        low=0,
+        unit="hours",
+        source="[assume: a school day]",
+        help="length of a workshop",
+        plausible=(3.0, 7.0),
     )
 
 
@@ -372,6 +406,7 @@ class StrategyConfig:
         high=1,
         source="[assume]",
         help="probability a staff member attends a whole-staff session",
+        plausible=(0.7, 1.0),
     )
     session_learn_rate: float = param(
         0.15,
@@ -379,6 +414,7 @@ class StrategyConfig:
         high=1,
         source="[assume]",
         help="share of the gap to the participants' knowledge closed by one session",
+        plausible=(0.05, 0.3),
     )
     session_hours: float = param(
         1.0, low=0, unit="hours", source="[seed 000: twilight sessions]", help="length of a session"
@@ -403,6 +439,7 @@ class StrategyConfig:
         unit="terms",
         source="[assume]",
         help="start_small: terms after the pilot starts when the whole staff is brought in anyway",
+        plausible=(1, 5),
     )
     materials_knowledge: float = param(
         0.05,
@@ -410,6 +447,7 @@ class StrategyConfig:
         high=1,
         source="[assume; lit: EEF Literacy Octopus]",
         help="broadcast: share of the knowledge gap closed by reading the materials",
+        plausible=(0.0, 0.15),
     )
 
 
@@ -456,6 +494,7 @@ class LeadershipConfig:
         low=0,
         source="[assume]",
         help="d in P = F (0.5 + 0.5 L) / (1 + d (priorities - 1))",
+        plausible=(0.05, 0.3),
     )
     release_for_workshops: Any = param(
         True, per_school=True, source="[seed 000]", help="participants are released to attend"
@@ -504,9 +543,15 @@ class LeadershipConfig:
         high=1,
         source="[assume]",
         help="how-to support a research lead adds (capped at 1)",
+        plausible=(0.1, 0.4),
     )
     research_lead_hours: float = param(
-        2.0, low=0, unit="hours/week", source="[assume]", help="a research lead's weekly time"
+        2.0,
+        low=0,
+        unit="hours/week",
+        source="[assume]",
+        help="a research lead's weekly time",
+        plausible=(1.0, 4.0),
     )
     out_of_sight_rate: float = param(
         0.04,
@@ -546,13 +591,28 @@ class DecisionConfig:
     """Readiness, thresholds, capacity and transitions (ODD §4.2)."""
 
     w_social: float = param(
-        0.5, low=0, high=1, source="[assume]", help="weight of social proof in readiness"
+        0.5,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="weight of social proof in readiness",
+        plausible=(0.3, 0.7),
     )
     w_formal: float = param(
-        0.25, low=0, high=1, source="[assume]", help="weight of the school's signal in readiness"
+        0.25,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="weight of the school's signal in readiness",
+        plausible=(0.1, 0.4),
     )
     w_support: float = param(
-        0.25, low=0, high=1, source="[assume]", help="weight of how-to support in readiness"
+        0.25,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="weight of how-to support in readiness",
+        plausible=(0.1, 0.4),
     )
     threshold_mean: float = param(
         0.35,
@@ -561,6 +621,7 @@ class DecisionConfig:
         low_open=True,
         source="[assume; lit: Valente 1996]",
         help="mean of the adoption threshold (see threshold_distribution)",
+        plausible=(0.2, 0.5),
     )
     threshold_distribution: str = param(
         "beta",
@@ -569,7 +630,11 @@ class DecisionConfig:
         help="distribution of thresholds with the given mean and sd",
     )
     threshold_sd: float = param(
-        0.15, low=0, source="[assume]", help="standard deviation of the threshold"
+        0.15,
+        low=0,
+        source="[assume]",
+        help="standard deviation of the threshold",
+        plausible=(0.05, 0.25),
     )
     capacity_mean_hours: float = param(
         1.0,
@@ -578,9 +643,15 @@ class DecisionConfig:
         unit="hours/week",
         source="[assume]",
         help="mean discretionary hours a week (Gamma distributed)",
+        plausible=(0.5, 2.0),
     )
     capacity_shape: float = param(
-        2.0, low=0, low_open=True, source="[assume]", help="Gamma shape of capacity"
+        2.0,
+        low=0,
+        low_open=True,
+        source="[assume]",
+        help="Gamma shape of capacity",
+        plausible=(1.0, 4.0),
     )
     trial_hours: float = param(
         1.0,
@@ -588,9 +659,15 @@ class DecisionConfig:
         unit="hours/week",
         source="[assume]",
         help="h_trial: free hours a week needed to start trialling",
+        plausible=(0.5, 1.5),
     )
     p_act: float = param(
-        0.3, low=0, high=1, source="[assume]", help="weekly probability of acting when ready"
+        0.3,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="weekly probability of acting when ready",
+        plausible=(0.1, 0.5),
     )
     noise_enabled: bool = param(
         True, source="[lit: Eckles et al.]", help="whether unpersuaded aware staff may try anyway"
@@ -602,6 +679,7 @@ class DecisionConfig:
         unit="1/week",
         source="[assume]",
         help="epsilon: weekly probability an aware person tries without persuasion",
+        plausible=(0.0, 0.006),
     )
     relapse_margin: float = param(
         0.1,
@@ -609,6 +687,7 @@ class DecisionConfig:
         high=1,
         source="[assume]",
         help="extra readiness a lapsed person needs before becoming interested again",
+        plausible=(0.0, 0.2),
     )
     resistance_rate: float = param(
         0.3,
@@ -616,6 +695,7 @@ class DecisionConfig:
         high=1,
         source="[assume; seed 001, Daly 2010]",
         help="rho: pressured, unpersuaded staff turn resistant with probability rho (1 - tau)",
+        plausible=(0.1, 0.5),
     )
     resistance_margin: float = param(
         0.1,
@@ -623,6 +703,7 @@ class DecisionConfig:
         high=1,
         source="[assume]",
         help="m: pressure turns staff resistant only when readiness < threshold - m",
+        plausible=(0.0, 0.2),
     )
     resistance_exit: float = param(
         0.15,
@@ -630,6 +711,7 @@ class DecisionConfig:
         high=1,
         source="[assume]",
         help="delta-theta: extra readiness a resistant person needs to become interested",
+        plausible=(0.05, 0.3),
     )
     resistant_influence: float = param(
         0.5,
@@ -644,6 +726,7 @@ class DecisionConfig:
         low_open=True,
         source="[assume]",
         help="Beta concentration of trust in leaders around the school's trust climate",
+        plausible=(4.0, 25.0),
     )
 
 
@@ -658,6 +741,7 @@ class ConversationConfig:
         unit="1/week",
         source="[assume]",
         help="weekly probability a fully trusted tie is active without allocated time",
+        plausible=(0.1, 0.4),
     )
     collab_boost: float = param(
         0.5,
@@ -665,6 +749,7 @@ class ConversationConfig:
         unit="per hour",
         source="[assume]",
         help="relative increase of tie activity per allocated collaboration hour",
+        plausible=(0.25, 1.0),
     )
     knowhow_rate: float = param(
         0.1,
@@ -672,6 +757,7 @@ class ConversationConfig:
         high=1,
         source="[assume]",
         help="r_k: share of the know-how gap closed by one conversation on a fully trusted tie",
+        plausible=(0.05, 0.2),
     )
 
 
@@ -686,6 +772,7 @@ class PracticeConfig:
         unit="1/week",
         source="[assume]",
         help="r_q: weekly growth rate of enactment quality at full time, support and depth",
+        plausible=(0.06, 0.2),
     )
     practice_hours_full: float = param(
         2.0,
@@ -694,6 +781,7 @@ class PracticeConfig:
         unit="hours/week",
         source="[assume]",
         help="weekly hours at which practice time no longer limits quality growth",
+        plausible=(1.0, 3.0),
     )
     quality_decay: float = param(
         0.03,
@@ -702,6 +790,7 @@ class PracticeConfig:
         unit="1/week",
         source="[assume]",
         help="weekly loss of quality without practice",
+        plausible=(0.01, 0.06),
     )
     collaboration_kind: str = param(
         "sharing",
@@ -710,10 +799,20 @@ class PracticeConfig:
         help="the kind of collaboration staff practise in",
     )
     q_adopt: float = param(
-        0.5, low=0, high=1, source="[assume]", help="quality at which a trial becomes adoption"
+        0.5,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="quality at which a trial becomes adoption",
+        plausible=(0.4, 0.6),
     )
     q_embed: float = param(
-        0.7, low=0, high=1, source="[assume]", help="quality needed to become embedded"
+        0.7,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="quality needed to become embedded",
+        plausible=(0.6, 0.8),
     )
     embed_weeks: int = param(
         13,
@@ -721,6 +820,7 @@ class PracticeConfig:
         unit="weeks",
         source="[assume: a term]",
         help="weeks of adoption before practice can embed",
+        plausible=(6, 26),
     )
     routine_level: float = param(
         0.5,
@@ -735,6 +835,7 @@ class PracticeConfig:
         unit="weeks",
         source="[assume]",
         help="a trial that has not reached q_adopt by then has failed (visible failure)",
+        plausible=(13, 39),
     )
     lapse_base: float = param(
         0.004,
@@ -743,21 +844,35 @@ class PracticeConfig:
         unit="1/week",
         source="[assume]",
         help="weekly lapse hazard of a user with time, check-ins, formalisation and support",
+        plausible=(0.001, 0.01),
     )
     lapse_no_time: float = param(
-        1.0, low=0, source="[assume]", help="relative hazard increase when practice time is short"
+        1.0,
+        low=0,
+        source="[assume]",
+        help="relative hazard increase when practice time is short",
+        plausible=(0.5, 2.0),
     )
     lapse_no_checkin: float = param(
-        1.0, low=0, source="[assume]", help="relative hazard increase without leader involvement"
+        1.0,
+        low=0,
+        source="[assume]",
+        help="relative hazard increase without leader involvement",
+        plausible=(0.5, 2.0),
     )
     lapse_unformalised: float = param(
-        1.0, low=0, source="[assume]", help="relative hazard increase without formalisation"
+        1.0,
+        low=0,
+        source="[assume]",
+        help="relative hazard increase without formalisation",
+        plausible=(0.5, 2.0),
     )
     lapse_support_ended: float = param(
         2.0,
         low=0,
         source="[assume; lit: Datnow 2005]",
         help="relative hazard increase after PLN support ends",
+        plausible=(1.0, 3.0),
     )
     embedded_lapse_factor: float = param(
         0.1, low=0, high=1, source="[seed 002; assume]", help="embedded users' relative hazard"
@@ -774,6 +889,7 @@ class TrustConfig:
         high=1,
         source="[assume; lit: Bryk & Schneider 2002]",
         help="share of the trust gap closed when help on a tie led to progress",
+        plausible=(0.02, 0.1),
     )
     loss: float = param(
         0.1,
@@ -781,6 +897,7 @@ class TrustConfig:
         high=1,
         source="[assume]",
         help="share of trust lost on a person's ties when their trial fails",
+        plausible=(0.05, 0.2),
     )
 
 
@@ -815,6 +932,7 @@ class OutcomesConfig:
         unit="SD/year",
         source="[assume: implementation dip; Fixsen et al. 2005]",
         help="pupil loss per year while a teacher is only trialling",
+        plausible=(0.0, 0.03),
     )
 
 
