@@ -237,12 +237,12 @@ def apply_point(
     must sum to one), after the point's values are set.
     """
     config = copy.deepcopy(base)
+    per_school = _per_school_keys()
     for key, value in point.items():
-        *path, name = key.split(".")
-        node = config
-        for part in path:
-            node = getattr(node, part)
-        setattr(node, name, value.item() if isinstance(value, np.generic) else value)
+        value = value.item() if isinstance(value, np.generic) else value
+        if key in per_school and not isinstance(value, list | tuple):
+            value = [value] * base.n_schools  # one value for every school of the network
+        _set(config, key, value)
     for group in normalise:
         if not any(k in point for k in group):
             continue
@@ -256,6 +256,10 @@ def apply_point(
         return config.validate()
     except ConfigError as exc:
         raise ConfigError(f"design point {point}: {exc}") from None
+
+
+def _per_school_keys() -> set[str]:
+    return {k for k, _, m in iter_params() if m.get("per_school")}
 
 
 def _get(config: Any, key: str) -> Any:
