@@ -280,13 +280,20 @@ def extra_outcomes(result: Any) -> dict[str, float]:
 
     ``participants_use_year_N``: share of the PLN's participants (the champions) using the
     practice (trialling, adopted or embedded) in the last week of school year N.
+    ``schools_implementing_share``: share of schools where at least a quarter of the staff have
+    adopted or embedded the practice at the horizon (implementing at moderate-to-high
+    intensity).
     """
+    from sim.population import Stage
     from sim.processes.calendar import WEEKS_PER_YEAR
     from sim.processes.outcomes import USES
 
-    rec = result.model.record
+    model = result.model
+    rec = model.record
     t = rec.weeks_recorded
-    out = {}
+    stages = rec.totals().stages[t - 1]
+    school_uptake = (stages[:, Stage.ADOPTED] + stages[:, Stage.EMBEDDED]) / model.schools.size
+    out = {"schools_implementing_share": float((school_uptake >= 0.25).mean())}
     for year in range(1, t // WEEKS_PER_YEAR + 1):
         w = year * WEEKS_PER_YEAR - 1
         part = rec.participant[w].astype(bool)
