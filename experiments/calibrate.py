@@ -150,8 +150,7 @@ def validate(s: CalibrationSettings) -> None:
             raise ConfigError(f"targets.{name}.source is empty: every target needs its source")
         if t.arm not in s.arms:
             raise ConfigError(
-                f"targets.{name}.arm = {t.arm!r} is not an arm; choose one of: "
-                + ", ".join(s.arms)
+                f"targets.{name}.arm = {t.arm!r} is not an arm; choose one of: " + ", ".join(s.arms)
             )
         if t.low is None and t.high is None:
             raise ConfigError(f"targets.{name}: give low, high or both")
@@ -216,7 +215,7 @@ class TargetModel:
     kinds: dict[str, str]  # parameter key -> float | int
 
     def __call__(self, params: dict[str, float]) -> dict[str, float]:
-        """pyabc's model: parameter values (safe names) -> summary statistics."""
+        """The model as pyabc calls it: parameter values (safe names) -> summary statistics."""
         import dataclasses
 
         import sim
@@ -384,8 +383,14 @@ def summarise_posterior(history: Any, space: Space, targets: dict[str, TargetSpe
     for f in space.factors:
         lo, med, hi = weighted_quantiles(frame[f.key].to_numpy(), w, [0.025, 0.5, 0.975])
         params.append(
-            {"parameter": f.key, "median": med, "low_95": lo, "high_95": hi,
-             "prior_low": f.low, "prior_high": f.high}  # fmt: skip
+            {
+                "parameter": f.key,
+                "median": med,
+                "low_95": lo,
+                "high_95": hi,
+                "prior_low": f.low,
+                "prior_high": f.high,
+            }  # fmt: skip
         )
     sw, stats = history.get_weighted_sum_stats(t=t)
     sw = np.asarray(sw, float) / np.sum(sw)
@@ -411,9 +416,7 @@ def summarise_posterior(history: Any, space: Space, targets: dict[str, TargetSpe
                 "high_95": hi,
                 "share_inside_band": float((sw * inside).sum()),
                 "contains": spec.contains,
-                "contains_ok": None
-                if spec.contains is None
-                else bool(lo <= spec.contains <= hi),
+                "contains_ok": None if spec.contains is None else bool(lo <= spec.contains <= hi),
                 "source": spec.source,
             }
         )
