@@ -92,7 +92,7 @@ class CalibrationSettings:
     parameters: list[str] = field(default_factory=list)  # default: those that matter
     sensitivity: str = "results/sensitivity/default"  # where "those that matter" are read
     max_parameters: int = 6
-    ranges: dict[str, list[float]] = field(default_factory=dict)  # narrower prior ranges
+    ranges: list[str] = field(default_factory=list)  # "key:low:high": narrower prior ranges
     arms: dict[str, list[str]] = field(default_factory=dict)  # may set scenario=...
     targets: dict[str, TargetSpec] = field(default_factory=dict)
     seeds: int = 3

@@ -244,8 +244,14 @@ def find_box(
         warnings.simplefilter("ignore", UserWarning)  # optional ipyparallel is not installed
         from ema_workbench.analysis import prim
 
-    p = prim.Prim(x.reset_index(drop=True), y, peel_alpha=peel_alpha, mass_min=mass_min)
-    box = p.find_box()
+    x = x.reset_index(drop=True).copy()
+    for col in x.columns:  # whole numbers as floats: the Workbench's integer peel fails on pandas 3
+        if pd.api.types.is_integer_dtype(x[col]):
+            x[col] = x[col].astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the Workbench's own pandas deprecations
+        p = prim.Prim(x, y, peel_alpha=peel_alpha, mass_min=mass_min)
+        box = p.find_box()
     traj = box.peeling_trajectory.reset_index(drop=True)
     ok = traj[traj["coverage"] >= min_coverage - 1e-12]
     if ok.empty:
@@ -254,7 +260,9 @@ def find_box(
     # over-fitted), then density.
     near = ok[ok["density"] >= ok["density"].max() - 0.05]
     best = near.sort_values(["res_dim", "density"], ascending=[True, False]).index[0]
-    box.select(int(best))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        box.select(int(best))
     lims = box.box_lims[int(best)]
     limits: dict[str, Any] = {}
     for col in lims.columns:

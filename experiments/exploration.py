@@ -136,16 +136,17 @@ class Space:
 
     @classmethod
     def from_schema(
-        cls, keys: Sequence[str], ranges: dict[str, Sequence[float]] | None = None
+        cls, keys: Sequence[str], ranges: Sequence[str] | dict[str, Sequence[float]] = ()
     ) -> Space:
         """Numeric parameters ``keys`` with their declared plausible (or allowed) ranges.
 
-        ``ranges`` narrows a parameter's range for one analysis; it must lie inside the allowed
-        range. Raises :class:`ConfigError` for unknown keys, non-numeric parameters, missing,
-        empty or inverted ranges.
+        ``ranges`` narrows a parameter's range for one analysis (``"key:low:high"`` strings, or
+        a mapping of key to ``(low, high)``); it must lie inside the allowed range. Raises
+        :class:`ConfigError` for unknown keys, non-numeric parameters, missing, empty or
+        inverted ranges.
         """
         schema = _schema()
-        ranges = dict(ranges or {})
+        ranges = parse_ranges(ranges)
         factors = []
         if not keys:
             raise ConfigError("parameters is empty: give at least one parameter to vary")
@@ -215,6 +216,21 @@ class Space:
         )
 
 
+def parse_ranges(ranges: Sequence[str] | dict[str, Sequence[float]]) -> dict[str, list[float]]:
+    """``["key:low:high", ...]`` (the command line's form) as a mapping key -> [low, high]."""
+    if isinstance(ranges, dict):
+        return {k: list(v) for k, v in ranges.items()}
+    out = {}
+    for text in ranges:
+        key, *bounds = str(text).split(":")
+        try:
+            low, high = (float(b) for b in bounds)
+        except ValueError:
+            raise ConfigError(f"ranges: {text!r} must be key:low:high") from None
+        out[key] = [low, high]
+    return out
+
+
 def _inside_allowed(key: str, low: float, high: float, meta: Any) -> None:
     lo, hi = meta.get("low"), meta.get("high")
     if lo is not None and (low < lo or (meta.get("low_open") and low == lo)):
@@ -238,8 +254,11 @@ def apply_point(
     """
     config = copy.deepcopy(base)
     per_school = _per_school_keys()
+    ints = _int_keys()
     for key, value in point.items():
         value = value.item() if isinstance(value, np.generic) else value
+        if key in ints and isinstance(value, float) and value.is_integer():
+            value = int(value)  # a whole number carried in a float column
         if key in per_school and not isinstance(value, list | tuple):
             value = [value] * base.n_schools  # one value for every school of the network
         _set(config, key, value)
@@ -260,6 +279,15 @@ def apply_point(
 
 def _per_school_keys() -> set[str]:
     return {k for k, _, m in iter_params() if m.get("per_school")}
+
+
+def _int_keys() -> set[str]:
+    keys = set()
+    for k, default, _ in iter_params():
+        v = default[0] if isinstance(default, list) and default else default
+        if isinstance(v, int) and not isinstance(v, bool):
+            keys.add(k)
+    return keys
 
 
 def _get(config: Any, key: str) -> Any:

@@ -86,7 +86,7 @@ class SensitivitySettings:
     design_seed: int = 1  # seeds the sampling of the designs
     parameters: list[str] = field(default_factory=list)  # default: every [assume] parameter
     exclude: list[str] = field(default_factory=list)
-    ranges: dict[str, list[float]] = field(default_factory=dict)  # narrower ranges, this run
+    ranges: list[str] = field(default_factory=list)  # "key:low:high", narrower, this run
     normalise: list[str] = field(default_factory=list)  # "a+b+c": keys rescaled to keep their sum
     arms: dict[str, list[str]] = field(default_factory=dict)
     outputs: dict[str, OutputSpec] = field(default_factory=dict)
