@@ -17,7 +17,7 @@ import pytest
 from experiments import calibrate, discover, sensitivity, uncertainty
 from experiments.exploration import Space, apply_point, assumption_parameters
 from sim.compose import build_config
-from sim.config import ConfigError, iter_params
+from sim.config import iter_params
 
 DRIVER = "practice.quality_rate"
 OTHERS = ["practice.lapse_base", "decision.threshold_mean", "trust.gain", "pln.learn_rate"]
@@ -151,9 +151,7 @@ def test_design_points_at_the_corners_are_valid_configurations():
         (calibrate, ["parameters=[trust.nope]"], "unknown parameter"),
     ],
 )
-def test_bad_input_is_one_line_exit_2_and_nothing_written(
-    tmp_path, capsys, module, args, words
-):
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, module, args, words):
     status = module.main([f"out_dir={tmp_path / 'out'}", *args, "--quiet"])
     err = capsys.readouterr().err.strip()
     assert status == 2
