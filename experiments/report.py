@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.drivers import drivers_section
 from sim.fileio import write_text_atomic
 
 __all__ = [
@@ -924,6 +925,7 @@ def render_report(
         ),
         "",
     ]
+    lines += ["## What drives this answer", "", *drivers_section(meta), ""]
     lines += ["## Assumptions", "", *_assumptions_section(meta, out, n_seeds), ""]
     lines += ["## What this comparison does and does not show", "", *_limits_section(meta, out), ""]
     lines += ["## Provenance", "", *_provenance_section(meta), ""]

@@ -277,3 +277,37 @@ def test_sensitivity_and_discovery_run_on_the_model(tmp_path):
     cases = pd.read_csv(tmp_path / "d" / "cases.csv")
     assert len(cases) == 20 and cases["difference"].notna().all()
     assert (tmp_path / "d" / "report.md").read_text().startswith("# Scenario discovery")
+
+
+def test_the_report_cites_the_latest_matching_analyses_or_says_none_was_run(tmp_path):
+    from experiments.drivers import drivers_section
+
+    arms = {"whole_staff": ["strategy=whole_staff", "leadership=full"]}
+    meta = {"scenario": "new_forest", "arms": arms}
+    text = "\n".join(drivers_section(meta, root=tmp_path))
+    assert "No sensitivity analysis has been run" in text
+    assert "No scenario discovery has been run" in text
+
+    def write(kind, name, created, scenario, top):
+        folder = tmp_path / kind / name
+        folder.mkdir(parents=True)
+        data = {
+            "scenario": scenario,
+            "arms": {"a": ["leadership=full", "strategy=whole_staff"], "b": ["strategy=none"]},
+            "top": [{"parameter": top, "drives": "spread_final"}],
+            "matter": [top],
+            "sentences": {"x": f"start small wins when {top} is low."},
+            "provenance": {"pln_sim": "0.1.0", "git_sha": "abcdef123456", "created_utc": created},
+        }
+        (folder / "summary.json").write_text(json.dumps(data))
+
+    write("sensitivity", "old", "2026-01-01T00:00:00+00:00", "new_forest", "trust.gain")
+    write("sensitivity", "new", "2026-02-01T00:00:00+00:00", "new_forest", "practice.lapse_base")
+    write("sensitivity", "other", "2026-03-01T00:00:00+00:00", "rlc_trial", "trust.loss")
+    write("discovery", "d", "2026-02-01T00:00:00+00:00", "new_forest", "trust_climate")
+    text = "\n".join(drivers_section(meta, root=tmp_path))
+    assert "practice.lapse_base" in text and "trust.gain" not in text and "trust.loss" not in text
+    assert "`abcdef12`" in text and "start small wins when trust_climate is low." in text
+    other_arms = {"x": ["strategy=broadcast"]}
+    text = "\n".join(drivers_section({"scenario": "new_forest", "arms": other_arms}, tmp_path))
+    assert "No sensitivity analysis has been run" in text
