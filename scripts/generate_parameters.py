@@ -213,7 +213,10 @@ with `selection.policy=mixed`, `selection.leaders_per_school ≤ schools.leaders
 
 Source tags: `[seed NNN]` a text of the project's seed collection (see docs/ODD.md), `[lit: …]`
 the literature, `[assume]` an assumption exposed for sensitivity analysis, "calibrated" a value
-fitted to a stated target.
+fitted to a stated target. "Plausible lo to hi" in the allowed column is the documented plausible
+range of an assumption, declared beside it (`param(..., plausible=(lo, hi))`): the range
+`python -m experiments.sensitivity` screens and the prior of `python -m experiments.calibrate`
+(see docs/ODD.md §8.1).
 """
 
 
