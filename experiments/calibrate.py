@@ -21,7 +21,8 @@ resumes from the last finished population. Bad settings (an unknown parameter, a
 inverted range, a target without a source, too small a population) and an empty posterior: one
 line, exit status 2.
 
-``python -m experiments.uncertainty`` reruns a comparison over posterior draws.
+``python -m experiments.compare uncertainty=posterior draws=50`` reruns a comparison over posterior
+draws (:mod:`experiments.uncertainty`).
 """
 
 from __future__ import annotations
@@ -554,8 +555,11 @@ def report(s, space, posterior, params, targets, pops, runs, seconds, meta) -> s
         *[f"| {r.t} | {r.epsilon:.4f} | {r.samples} | {r.particles} |" for r in pops.itertuples()],
         "",
         "The accepted parameter sets (`posterior.csv`) can be rerun with any experiment: "
-        "`python -m experiments.uncertainty posterior=<this folder> draws=50` reruns a "
-        "comparison over posterior draws and separates parameter uncertainty from seed noise.",
+        "`python -m experiments.compare uncertainty=posterior posterior=<this folder> draws=50` "
+        "reruns a comparison over posterior draws and separates parameter uncertainty from "
+        "seed noise. The model runs use fixed seeds, but pyabc draws its proposals from fresh "
+        "random states: a calibration started again from scratch gives another sample of the "
+        "same posterior, not the same parameter sets.",
         "",
     ]
     return "\n".join(lines)
