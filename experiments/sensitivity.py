@@ -495,7 +495,8 @@ def report(
 # ---------------------------------------------------------------------------------------------
 
 
-#: Settings a resumed analysis must share with the folder's (the executor and stages may differ).
+#: Settings a resumed analysis must share with the folder's (the executor, the stages and the
+#: Sobol settings may differ: each Sobol sample size keeps its own design folder).
 KEEP = (
     "scenario",
     "years",
@@ -510,7 +511,6 @@ KEEP = (
     "outputs",
     "influence_threshold",
     "morris",
-    "sobol",
 )
 
 
@@ -572,7 +572,7 @@ def run_sensitivity(
                 spoints = sub.points(sunit)
                 t0 = time.perf_counter()
                 srows = run_design(
-                    out / "sobol",
+                    out / f"sobol_n{s.sobol.samples}_k{len(sub.factors)}",  # one folder per design
                     spoints,
                     model,
                     executor,
