@@ -25,6 +25,7 @@ resumes. Bad settings: one line, exit status 2, nothing written.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -182,14 +183,40 @@ def morris_design(space: Space, s: SensitivitySettings) -> np.ndarray:
     )
 
 
+def noise_floor(rows: pd.DataFrame, output: str, levels: int) -> float:
+    """The mu* a parameter with no effect would show from seed noise alone.
+
+    A point's output is a mean over its seeds, with standard error ``se`` (from the spread over
+    seeds); the difference of two such means, divided by the Morris step, has mean absolute value
+    ``2 se / sqrt(pi) / step``. Common seeds make nearby points' noise correlate, so the real floor
+    is lower: this one is conservative. Zero with one seed per point (noise not measurable).
+    """
+    by = rows.groupby("point")[output]
+    n = int(by.size().min())
+    if n < 2:
+        return 0.0
+    se = math.sqrt(float(by.var(ddof=1).mean()) / n)
+    step = levels / (2 * (levels - 1))
+    return 2 * se / math.sqrt(math.pi) / step
+
+
 def morris_analysis(
-    space: Space, unit: np.ndarray, means: pd.DataFrame, s: SensitivitySettings
+    space: Space,
+    unit: np.ndarray,
+    means: pd.DataFrame,
+    s: SensitivitySettings,
+    rows: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """mu, mu*, its 95% interval and sigma of every parameter for every output."""
+    """mu, mu*, its 95% interval, sigma, and whether mu* stands out of the seed noise.
+
+    ``mu_star_normalised`` is mu* over the output's largest, and zero where the lower end of
+    mu*'s 95% interval does not exceed the noise floor (:func:`noise_floor`).
+    """
     from SALib.analyze import morris
 
     frames = []
     for output in means.columns:
+        floor = noise_floor(rows, output, s.morris.levels) if rows is not None else 0.0
         y = _filled(means[output].to_numpy())
         if y is None:
             continue
@@ -202,17 +229,22 @@ def morris_analysis(
             num_resamples=1000,
             seed=s.design_seed,
         )
-        top = float(np.max(res["mu_star"])) or 1.0
+        mu_star = np.asarray(res["mu_star"], float)
+        conf = np.nan_to_num(np.asarray(res["mu_star_conf"], float))
+        top = float(np.max(mu_star)) or 1.0
+        above = mu_star - conf > floor
         frames.append(
             pd.DataFrame(
                 {
                     "output": output,
                     "parameter": list(res["names"]),
                     "mu": res["mu"],
-                    "mu_star": res["mu_star"],
+                    "mu_star": mu_star,
                     "mu_star_conf": res["mu_star_conf"],
                     "sigma": res["sigma"],
-                    "mu_star_normalised": np.asarray(res["mu_star"]) / top,
+                    "noise_floor": floor,
+                    "above_noise": above,
+                    "mu_star_normalised": np.where(above, mu_star / top, 0.0),
                 }
             )
         )
@@ -283,7 +315,7 @@ def sobol_analysis(space: Space, means: pd.DataFrame, s: SensitivitySettings) ->
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def seed_noise(rows: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
+def seed_noise(rows: pd.DataFrame, outputs: list[str], levels: int = 4) -> pd.DataFrame:
     """Share of each output's variance over the design that is seed noise in the point means.
 
     Within-point variance over seeds divided by the number of seeds (the noise left in a point's
@@ -300,6 +332,7 @@ def seed_noise(rows: pd.DataFrame, outputs: list[str]) -> pd.DataFrame:
                 "output": o,
                 "seeds_per_point": int(n),
                 "noise_share": within / total if total > 0 else float("nan"),
+                "mu_star_noise_floor": noise_floor(rows, o, levels),
             }
         )
     return pd.DataFrame(out)
@@ -439,8 +472,10 @@ def report(
         "",
         "## Morris screening: the ten most influential parameters",
         "",
-        "Score: the largest μ* over the outputs, as a share of that output's largest μ* "
-        f"(a parameter matters at a score of {s.influence_threshold:g} or more).",
+        "Score: the largest μ* over the outputs, as a share of that output's largest μ*, "
+        "counting an output only where the lower end of μ*'s 95% interval exceeds the μ* that "
+        "seed noise alone would give (the noise floor, below); a parameter matters at a score of "
+        f"{s.influence_threshold:g} or more.",
         "",
         _md_table(top),
         "",
@@ -450,8 +485,8 @@ def report(
         "",
         ", ".join(f"`{p}`" for p in matter["parameter"]) or "none above the threshold",
         "",
-        f"## The parameters that do not (score below {s.influence_threshold / 2:g} on every "
-        "output)",
+        f"## The parameters that do not, detectably (score below {s.influence_threshold / 2:g}: "
+        "on no output does μ* stand out of the seed noise by that much)",
         "",
         ", ".join(f"`{p}`" for p in not_matter["parameter"]) or "none",
         "",
@@ -482,7 +517,8 @@ def report(
         "The model is stochastic: each point's outputs are means over its seeds. The share of "
         "the variance of the point means that is seed noise (within-point variance / seeds, "
         "against the variance over the design) bounds what the parameters can explain: Sobol "
-        "indices then sum to about one minus this share.",
+        "indices then sum to about one minus this share. The noise floor is the μ* a parameter "
+        "with no effect would show from this noise (conservative: common seeds make it lower).",
         "",
         _md_table(noise),
         "",
@@ -512,6 +548,10 @@ KEEP = (
     "influence_threshold",
     "morris",
 )
+
+
+#: What the Morris design and its evaluation depend on (its folder's fingerprint).
+DESIGN = ("scenario", "years", "seeds", "seed_start", "design_seed", "normalise", "arms", "outputs")
 
 
 def run_sensitivity(
@@ -552,7 +592,7 @@ def run_sensitivity(
             executor,
             s.executor.batch_size,
             per_point,
-            fingerprint={"keys": space.keys, "settings": {k: meta["settings"][k] for k in KEEP}},
+            fingerprint={"keys": space.keys, "settings": {k: meta["settings"][k] for k in DESIGN}},
             progress=progress,
             desc="morris",
         )
@@ -560,9 +600,9 @@ def run_sensitivity(
         runs["morris_points"] = len(points)
         runs["morris"] = len(points) * per_point
         means = point_means(rows, outputs, len(points))
-        mtable = morris_analysis(space, unit, means, s)
+        mtable = morris_analysis(space, unit, means, s, rows)
         rank = ranking(mtable, s.influence_threshold)
-        noise = seed_noise(rows, outputs)
+        noise = seed_noise(rows, outputs, s.morris.levels)
         stable = pd.DataFrame()
         if "sobol" in s.stages:
             chosen = rank[rank["influential"]]["parameter"].head(s.sobol.max_parameters).tolist()
