@@ -444,6 +444,7 @@ def run_discovery(
             "kind": "discovery",
             "name": s.name,
             "scenario": s.scenario,
+            "years": s.years,
             "arms": {a: list(v) for a, v in s.arms.items()},
             "margin": s.margin,
             "sentences": sentences,

@@ -1,8 +1,9 @@
 """The main job's "what drives this answer" section: the latest sensitivity and discovery results.
 
 A comparison's report cites the most recent sensitivity analysis (``results/sensitivity/*/``)
-and scenario discovery (``results/discovery/*/``) run on the same scenario with arms that include
-the compared arms (the same overrides), with their provenance, or says that none was run.
+and scenario discovery (``results/discovery/*/``) run on the same scenario and horizon with arms
+that include the compared arms (the same overrides), with their provenance, or says that none was
+run.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ def _covers(found: Mapping[str, Sequence[str]], wanted: Mapping[str, Sequence[st
     return all(sorted(v) in have for v in wanted.values())
 
 
-def latest(kind: str, scenario: str, arms: Mapping[str, Sequence[str]], root: Path = RESULTS):
+def latest(
+    kind: str,
+    scenario: str,
+    arms: Mapping[str, Sequence[str]],
+    root: Path = RESULTS,
+    years: int | None = None,
+):
     """The newest ``summary.json`` of ``kind`` (sensitivity | discovery) matching the arms."""
     best = None
     for path in sorted((root / kind).glob("*/summary.json")):
@@ -32,6 +39,8 @@ def latest(kind: str, scenario: str, arms: Mapping[str, Sequence[str]], root: Pa
         except (OSError, ValueError):
             continue
         if data.get("scenario") != scenario or not _covers(data.get("arms", {}), arms):
+            continue
+        if years is not None and data.get("years") not in (None, years):
             continue
         created = str((data.get("provenance") or {}).get("created_utc", ""))
         if best is None or created > best[0]:
@@ -56,7 +65,8 @@ def drivers_section(meta: Mapping[str, Any], root: Path = RESULTS) -> list[str]:
     scenario = str(meta.get("scenario"))
     arms = meta.get("arms") or {}
     lines: list[str] = []
-    found = latest("sensitivity", scenario, arms, root)
+    years = meta.get("years")
+    found = latest("sensitivity", scenario, arms, root, years)
     if found is None:
         lines.append(
             "No sensitivity analysis has been run for these arms on this scenario "
@@ -73,7 +83,7 @@ def drivers_section(meta: Mapping[str, Any], root: Path = RESULTS) -> list[str]:
             f"{len(data.get('matter', []))} parameter(s) matter. See its report.md."
         )
     lines.append("")
-    found = latest("discovery", scenario, arms, root)
+    found = latest("discovery", scenario, arms, root, years)
     if found is None:
         lines.append(
             "No scenario discovery has been run for these arms on this scenario "

@@ -650,6 +650,7 @@ def run_sensitivity(
             "kind": "sensitivity",
             "name": s.name,
             "scenario": s.scenario,
+            "years": s.years,
             "arms": {a: list(o) for a, o in s.arms.items()},
             "outputs": list(s.outputs),
             "matter": rank[rank["influential"]]["parameter"].tolist(),
