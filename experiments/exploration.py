@@ -313,8 +313,8 @@ def extra_outcomes(result: Any) -> dict[str, float]:
     intensity).
     """
     from sim.population import Stage
-    from sim.processes.calendar import WEEKS_PER_YEAR
-    from sim.processes.outcomes import USES
+    from sim.processes.decision import USES
+    from sim.school_year import WEEKS_PER_YEAR
 
     model = result.model
     rec = model.record
