@@ -149,6 +149,7 @@ class SystemConfig(Section):
         20.0,
         low=0,
         low_open=True,
+        plausible=(5.0, 50.0),
         source="[assume]",
         help="Beta concentration of schools' trust climate around schools.trust_climate",
     )
@@ -163,6 +164,7 @@ class SystemConfig(Section):
         8.0,
         low=0,
         low_open=True,
+        plausible=(3.0, 20.0),
         source="[assume]",
         help="Beta concentration of schools' disadvantage",
     )
@@ -185,6 +187,7 @@ class SystemConfig(Section):
         10.0,
         low=0,
         low_open=True,
+        plausible=(3.0, 30.0),
         source="[assume]",
         help="Beta concentration of involvement, how-to support and distributed leadership "
         "around the leadership.* values",
@@ -193,6 +196,7 @@ class SystemConfig(Section):
         2.0,
         low=0,
         low_open=True,
+        plausible=(1.0, 5.0),
         source="[assume]",
         help="gamma shape of allocated collaboration hours around leadership.collab_hours_per_week "
         "(capped at 2)",
