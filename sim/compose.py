@@ -136,6 +136,8 @@ def _reject_unknown_keys(node: Any, schema: Any, prefix: str) -> None:
             continue  # free-form mapping (e.g. named arms): its keys are the user's
         if dataclasses.is_dataclass(child_schema):
             _reject_unknown_keys(node[key], child_schema, path + ".")
+        elif isinstance(node[key], DictConfig) and names[key].metadata.get("per_school"):
+            continue  # a distribution of per-school values (checked by Config.validate)
         elif isinstance(node[key], DictConfig):
             raise ConfigError(f"{path} takes a value, not a group of keys")
         elif isinstance(node[key], ListConfig) and any(

@@ -100,11 +100,13 @@ def param(
 class SchoolsConfig:
     """Schools, staff and pupils (ODD §2)."""
 
-    phase: str = param(
+    phase: Any = param(
         "primary",
         choices=("primary", "secondary"),
+        per_school=True,
         source="[seed 000]",
-        help="school phase (a label: teachers, leaders and team_size set the structure)",
+        help="primary (teams are year groups) or secondary (teams are departments of "
+        "department_size; pilots are departments)",
     )
     teachers: Any = param(
         [6, 7, 8, 8, 9, 10, 10, 12],
@@ -877,6 +879,13 @@ class Config:
             key = prefix + f.name
             value = getattr(section, f.name)
             meta = f.metadata
+            if meta.get("per_school") and isinstance(value, dict):
+                from sim.heterogeneity import check_distribution
+
+                if key == "schools.teachers":  # its length sets the number of schools
+                    raise ConfigError(f"{key} must be a number or a list, not a distribution")
+                check_distribution(key, value, f)
+                continue
             if meta.get("per_school"):
                 value = _per_school(key, value, n_schools)
                 for v in value:
@@ -910,6 +919,10 @@ class Config:
                 f"{math.sqrt(m * (1 - m)):.4f} for a Beta threshold (got {d.threshold_sd:g})"
             )
         s = self.schools
+        if self.practice.q_embed < self.practice.q_adopt:
+            raise ConfigError("practice.q_embed must be at least practice.q_adopt")
+        if any(isinstance(v, dict) for v in _per_school_values(self)):
+            return  # the per-school rules are checked once the schools are drawn (heterogeneity)
         for i in range(self.n_schools):
             staff = s.teachers[i] + s.leaders[i]
             if s.opinion_formers[i] > s.teachers[i]:
@@ -930,8 +943,17 @@ class Config:
                         f"schools.leaders[{i}] = {s.leaders[i]} and selection.per_school[{i}] "
                         f"= {self.selection.per_school[i]}"
                     )
-        if self.practice.q_embed < self.practice.q_adopt:
-            raise ConfigError("practice.q_embed must be at least practice.q_adopt")
+
+
+def _per_school_values(config: Config) -> list[Any]:
+    """Every per-school value of a configuration (lists, or distributions not yet drawn)."""
+    return [
+        getattr(section, f.name)
+        for section in (getattr(config, g.name) for g in dataclasses.fields(config))
+        if dataclasses.is_dataclass(section)
+        for f in dataclasses.fields(section)
+        if f.metadata.get("per_school")
+    ]
 
 
 def _per_school(key: str, value: Any, n_schools: int | None) -> list[Any]:

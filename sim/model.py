@@ -10,6 +10,7 @@ import numpy as np
 
 from sim.agents import Leader, OpinionFormer, StaffMember, Teacher
 from sim.config import Config
+from sim.heterogeneity import draw_schools
 from sim.loop import WEEKLY_ORDER
 from sim.modes import make_mode
 from sim.population import Role, build_population
@@ -58,6 +59,7 @@ class KnowledgeMobilisationModel(mesa.Model):
         config = copy.deepcopy(config) if config is not None else Config()
         if not validated:
             config.validate()
+        config = draw_schools(config)  # schools given as distributions differ, per seed
         super().__init__(rng=config.seed)
         self.config = config
         self.streams = Streams(config.seed)
