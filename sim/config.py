@@ -131,6 +131,13 @@ class SchoolsConfig:
         source="[lit: de Jong et al. 2022, year-group or phase teams]",
         help="typical team size (year groups or phases in primaries, departments in secondaries)",
     )
+    department_size: int = param(
+        8,
+        low=1,
+        unit="staff",
+        source="[assume: secondary departments; MODEL.md §2]",
+        help="typical department size in a secondary (its teams, and the unit of a pilot)",
+    )
     opinion_formers: Any = param(
         [1, 1, 1, 1, 1, 1, 1, 2],
         low=0,
@@ -177,7 +184,8 @@ class SchoolsConfig:
         high=1,
         per_school=True,
         source="[assume]",
-        help="share of pupils eligible for free school meals (recorded; no mechanism uses it yet)",
+        help="share of pupils eligible for free school meals (raises turnover and the arrival "
+        "of competing priorities)",
     )
 
 
@@ -385,19 +393,28 @@ class StrategyConfig:
     session_hours: float = param(
         1.0, low=0, unit="hours", source="[seed 000: twilight sessions]", help="length of a session"
     )
-    pilot_size: int = param(
-        2,
+    pilot_share: float = param(
+        0.25,
         low=0,
-        unit="staff",
-        source="[seed 000: start small; assume size]",
-        help="start_small: colleagues each participant brings into the pilot (most trusting ties)",
+        high=1,
+        source="[seed 000: start small; assume share]",
+        help="start_small: share of the school's other staff in the pilot (participants' teams "
+        "or departments first, then the colleagues who trust them most)",
     )
-    q_ready: float = param(
-        0.5,
+    pilot_impact_share: float = param(
+        0.4,
         low=0,
         high=1,
         source="[seed 000: 'showing positive impact'; assume level]",
-        help="start_small: mean pilot quality at which the whole staff is brought in",
+        help="start_small: share of the pilot (participants included) who have adopted, at which "
+        "the whole staff is brought in",
+    )
+    session_mandate: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[seed 003: without distributed leadership change comes by directive; assume]",
+        help="whole-staff sessions require trying: chance an attendee is pressured, times 1 - D",
     )
     max_wait_terms: int = param(
         3,
@@ -430,6 +447,22 @@ class ModeConfig:
         low=1,
         source="[seed 003; assume]",
         help="champions: how much more a participant's practice counts in colleagues' social proof",
+    )
+    champion_modelling: float = param(
+        0.15,
+        low=0,
+        high=1,
+        source="[seed 000: modelling and explaining practice; assume rate]",
+        help="champions: share of the knowledge gap to a champion closed when they model the "
+        "practice for a colleague (session weeks)",
+    )
+    conversation_learning: float = param(
+        0.15,
+        low=0,
+        high=1,
+        source="[seed 000, 003: collaborative testing and refining; assume rate]",
+        help="learning conversations: share of the gap to the group's most knowledgeable member "
+        "closed at a group meeting",
     )
 
 
@@ -500,12 +533,23 @@ class LeadershipConfig:
         source="[seed 000: a dedicated member of staff]",
         help="a research lead finds, reads and passes on research",
     )
-    research_lead_support: float = param(
-        0.2,
+    research_lead_knowledge: float = param(
+        0.05,
         low=0,
         high=1,
-        source="[assume]",
-        help="how-to support a research lead adds (capped at 1)",
+        unit="1/week",
+        source="[seed 000: finds, reads and disseminates research; assume rate]",
+        help="share of a trialling colleague's knowledge gap a research lead's materials close "
+        "each week",
+    )
+    research_lead_fit: float = param(
+        0.15,
+        low=0,
+        high=1,
+        unit="1/term",
+        source="[seed 000; assume rate]",
+        help="share of the gap to full fit closed each term as a research lead adapts materials "
+        "to the school's classes and subjects",
     )
     research_lead_hours: float = param(
         2.0, low=0, unit="hours/week", source="[assume]", help="a research lead's weekly time"
@@ -532,6 +576,14 @@ class LeadershipConfig:
         high=1,
         source="[seed 003; assume]",
         help="share of trust in leaders lost when leaders take control back after a failure",
+    )
+    control_back_cut: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[seed 003: leaders who 'grasp it back at the slightest sign of failure'; assume]",
+        help="share of distributed leadership lost, for the rest of the run, each time leaders "
+        "take control back",
     )
     howto_support: Any = param(
         0.5,
@@ -714,6 +766,27 @@ class PracticeConfig:
     q_adopt: float = param(
         0.5, low=0, high=1, source="[assume]", help="quality at which a trial becomes adoption"
     )
+    fit_mean: float = param(
+        0.75,
+        low=0,
+        high=1,
+        low_open=True,
+        source="[assume; lit: Rogers 2003 laggards; Edwards & Green 1999, 62% persisted]",
+        help="mean fit of the practice to a person's class or subject (Beta; caps quality)",
+    )
+    fit_sd: float = param(
+        0.2,
+        low=0,
+        source="[assume]",
+        help="sd of fit; fit below q_adopt makes a persistent non-adopter",
+    )
+    supported_per_supporter: float = param(
+        3.0,
+        low=0,
+        unit="staff",
+        source="[seed 000: 'bespoke support to individual teachers'; assume number]",
+        help="trialling colleagues one supporter can give how-to support to at a time",
+    )
     q_embed: float = param(
         0.7, low=0, high=1, source="[assume]", help="quality needed to become embedded"
     )
@@ -791,12 +864,42 @@ class TurnoverConfig:
     """Staff turnover at school-year ends (MODEL.md §3 step 2)."""
 
     rate: float = param(
-        0.09,
+        0.07,
         low=0,
         high=1,
         unit="1/year",
-        source="[lit: DfE teacher leaver rates 7.8-9.2%]",
-        help="share of staff who leave at each year end (replaced by unaware newcomers)",
+        source="[lit: DfE teacher leaver rates 7.8-9.2% at ~24% FSM, with the gradient below]",
+        help="share of staff who leave at each year end in a school with no pupils on free "
+        "school meals (replaced by unaware newcomers)",
+    )
+    disadvantage: float = param(
+        0.08,
+        low=0,
+        high=1,
+        unit="1/year",
+        source="[lit: DfE School Workforce leaver rates by FSM band; Allen & Sims 2018]",
+        help="added leaver rate per unit share of pupils on free school meals",
+    )
+
+
+@dataclass
+class BackgroundConfig:
+    """Business as usual: similar practice met without the PLN (MODEL.md §9b)."""
+
+    exposure_rate: float = param(
+        0.1,
+        low=0,
+        high=39,
+        unit="1/year",
+        source="[seed 001: RLC control schools 'started using research'; assume rate]",
+        help="expected times a year a member of staff meets similar practice outside the PLN",
+    )
+    knowledge_gain: float = param(
+        0.3,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share of the knowledge gap closed by meeting it",
     )
 
 
@@ -841,6 +944,7 @@ class Config:
     practice: PracticeConfig = field(default_factory=PracticeConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
     turnover: TurnoverConfig = field(default_factory=TurnoverConfig)
+    background: BackgroundConfig = field(default_factory=BackgroundConfig)
     outcomes: OutcomesConfig = field(default_factory=OutcomesConfig)
 
     @property
@@ -918,6 +1022,14 @@ class Config:
                 f"decision.threshold_sd must be below sqrt(mean*(1-mean)) = "
                 f"{math.sqrt(m * (1 - m)):.4f} for a Beta threshold (got {d.threshold_sd:g})"
             )
+        pr = self.practice
+        if pr.fit_mean < 1 and pr.fit_sd**2 >= pr.fit_mean * (1 - pr.fit_mean):
+            raise ConfigError(
+                f"practice.fit_sd must be below sqrt(mean*(1-mean)) = "
+                f"{math.sqrt(pr.fit_mean * (1 - pr.fit_mean)):.4f} (got {pr.fit_sd:g})"
+            )
+        if pr.fit_mean == 1 and pr.fit_sd != 0:
+            raise ConfigError("practice.fit_sd must be 0 when practice.fit_mean is 1")
         s = self.schools
         if self.practice.q_embed < self.practice.q_adopt:
             raise ConfigError("practice.q_embed must be at least practice.q_adopt")

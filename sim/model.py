@@ -75,11 +75,7 @@ class KnowledgeMobilisationModel(mesa.Model):
         # Per-slot views of school levers. Arrays are replaced, never written in place, when they
         # change (turnover, leaders taking control back), so processes can cache on identity.
         self.free_hours = staff.capacity + schools.collab_hours[staff.school]
-        howto = np.minimum(
-            schools.howto_support + config.leadership.research_lead_support * schools.research_lead,
-            1.0,
-        )
-        self.howto_of_staff = howto[staff.school]
+        self.howto_of_staff = schools.howto_support[staff.school]
         self.signal_of_staff = schools.signal[staff.school]
         #: Distributed leadership in force (leaders may take control back after a failure).
         self.distributed = schools.distributed_leadership.copy()

@@ -1,10 +1,16 @@
 """Mobilisation modes (seed 003), orthogonal to the rollout strategy.
 
-* ``champions``: participants model the practice and encourage colleagues: their practice counts
-  ``champion_visibility`` times as much in colleagues' social proof.
-* ``learning_conversations``: staff test and refine the practice together: for everyone the work
-  has reached, practice is joint work (the deepest kind of collaboration, Warren-Little; seed 004),
-  so quality grows faster.
+* ``champions``: participants model the practice and encourage colleagues, a channel of its own
+  along their advice ties: their practice counts ``champion_visibility`` times as much in
+  colleagues' social proof, and at each session week a champion who uses the practice models it
+  for the colleagues who turn to them for advice (each closes a share ``champion_modelling`` of
+  the knowledge gap to the champion), whatever the rollout strategy.
+* ``learning_conversations``: staff test and refine the practice together in real groups — each
+  team (year group or department) is a group that meets at the school's session frequency while
+  the work is in sight; at a meeting the members the work has reached close a share
+  ``conversation_learning`` of their knowledge gap to the group's most knowledgeable member, and
+  between meetings their practice is joint work (the deepest kind of collaboration,
+  Warren-Little; seed 004), so quality grows faster.
 * ``both``: the two together; ``none``: neither.
 
 A mode is a small module: it sets how visible each person's practice is to colleagues and how
@@ -18,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config import COLLABORATION_DEPTH
+from sim.population import Stage
 
 if TYPE_CHECKING:
     from sim.model import KnowledgeMobilisationModel
@@ -42,6 +49,36 @@ class Mode:
         self.champions = champions
         self.learning_conversations = learning_conversations
         self.base_depth = COLLABORATION_DEPTH[model.config.practice.collaboration_kind]
+
+    def step(self, week: int) -> None:
+        """Hold the week's champion modelling and learning-conversation meetings (session weeks)."""
+        m = self.model
+        if not (self.champions or self.learning_conversations):
+            return
+        staff = m.staff
+        meets = m.now.session_week & m.in_sight & ~m.out_of_sight
+        if not meets.any():
+            return
+        cfg = m.config.mode
+        k = staff.knowledge
+        gain = np.zeros(staff.n)
+        if self.champions:
+            ties = m.ties
+            using = (staff.stage >= Stage.TRIALLING) & (staff.stage != Stage.LAPSED)
+            champ = staff.participant & using & meets[staff.school]
+            on = champ[ties.adviser] & ~staff.participant[ties.seeker]
+            if on.any():
+                best = np.zeros(staff.n)
+                np.maximum.at(best, ties.seeker[on], k[ties.adviser[on]])
+                gain = np.maximum(gain, cfg.champion_modelling * np.maximum(best - k, 0.0))
+        if self.learning_conversations:
+            member = m.now.reached & meets[staff.school]
+            group = staff.school.astype(np.int64) * (int(staff.team.max()) + 1) + staff.team
+            top = np.zeros(int(group.max()) + 1)
+            np.maximum.at(top, group[member], k[member])
+            lc = cfg.conversation_learning * np.maximum(top[group] - k, 0.0)
+            gain = np.maximum(gain, np.where(member, lc, 0.0))
+        staff.knowledge = k + gain
 
     def visibility(self) -> np.ndarray:
         """How much each person's practice counts in colleagues' social proof."""

@@ -33,6 +33,7 @@ __all__ = [
     "build_population",
     "stage_lookup",
     "threshold_ppf",
+    "fit_ppf",
 ]
 
 
@@ -112,6 +113,7 @@ class Staff:
     participant: np.ndarray
     threshold: np.ndarray
     capacity: np.ndarray  # discretionary hours a week
+    fit: np.ndarray  # how well the practice fits the person's class or subject (quality ceiling)
     trust_in_leaders: np.ndarray
     pupils: np.ndarray
     knowledge: np.ndarray
@@ -168,7 +170,9 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
     role_rng = streams.setup("roles")
     for s in range(n_schools):
         sl = slice(first[s], first[s] + size[s])
-        r, t, of = _school_roles(role_rng, leaders[s], teachers[s], sc.opinion_formers[s], config)
+        r, t, of = _school_roles(
+            role_rng, leaders[s], teachers[s], sc.opinion_formers[s], config, sc.phase[s]
+        )
         role[sl], team[sl], opinion_former[sl] = r, t, of
         attract = np.array([ROLE_ATTRACTIVENESS[Role(x)] for x in r])
         attract[of] = config.network.hub_pull
@@ -189,6 +193,7 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
     capacity = streams.setup("capacity").gamma(
         d.capacity_shape, d.capacity_mean_hours / d.capacity_shape, size=n
     )
+    fit = fit_ppf(streams.setup("fit").random(n), config.practice)
     trust_in_leaders = _beta_mean(
         streams.setup("trust_in_leaders"),
         schools.trust_climate[school],
@@ -204,6 +209,7 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
         participant=np.zeros(n, dtype=bool),
         threshold=threshold,
         capacity=capacity,
+        fit=fit,
         trust_in_leaders=trust_in_leaders,
         pupils=pupils.astype(float),
         knowledge=np.zeros(n),
@@ -247,9 +253,18 @@ def _build_schools(config: Config, n_schools: int, first: np.ndarray, size: np.n
 
 
 def _school_roles(
-    rng: np.random.Generator, n_leaders: int, n_teachers: int, n_of: int, config: Config
+    rng: np.random.Generator,
+    n_leaders: int,
+    n_teachers: int,
+    n_of: int,
+    config: Config,
+    phase: str = "primary",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Roles, teams and opinion-former flags of one school (leaders first; the head is first)."""
+    """Roles, teams and opinion-former flags of one school (leaders first; the head is first).
+
+    Teams are year groups or phases of ``team_size`` in a primary, departments of
+    ``department_size`` in a secondary; team 0 is the senior leadership team.
+    """
     sc = config.schools
     n = n_leaders + n_teachers
     # Fixed number of draws per school, whatever the outcome.
@@ -268,7 +283,8 @@ def _school_roles(
     of = np.zeros(n, dtype=bool)
     of[n_leaders + chosen] = True
     role[n_leaders:] = tr
-    n_teams = max(1, round(n_teachers / sc.team_size))
+    team_size = sc.department_size if phase == "secondary" else sc.team_size
+    n_teams = max(1, round(n_teachers / team_size))
     team = np.zeros(n, dtype=np.int32)  # team 0: the senior leadership team
     team[n_leaders:] = 1 + (np.arange(n_teachers) * n_teams) // max(n_teachers, 1)
     return role, team, of
@@ -286,6 +302,20 @@ def threshold_ppf(u: np.ndarray, d) -> np.ndarray:
         return np.full(len(u), m)
     if d.threshold_distribution == "normal":
         return m + sd * special.ndtri(u)
+    kappa = m * (1 - m) / sd**2 - 1
+    return special.betaincinv(m * kappa, (1 - m) * kappa, u)
+
+
+def fit_ppf(u: np.ndarray, practice) -> np.ndarray:
+    """Fit of the practice to each person's class or subject, from uniforms (Beta inverse CDF).
+
+    Fit caps the quality a person's enactment can reach (:class:`~sim.processes.Practice`):
+    where it is below ``q_adopt`` the person cannot adopt however much support they get, a
+    persistent non-adopter (Rogers' laggards; MODEL.md §9b).
+    """
+    m, sd = practice.fit_mean, practice.fit_sd
+    if sd == 0:
+        return np.full(len(u), m)
     kappa = m * (1 - m) / sd**2 - 1
     return special.betaincinv(m * kappa, (1 - m) * kappa, u)
 

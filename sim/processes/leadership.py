@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.population import Stage
 from sim.processes.base import Process
 
 __all__ = ["LeadershipActions"]
@@ -19,6 +20,12 @@ class LeadershipActions(Process):
     probability ``back_in_sight_rate * L_s`` (a check-in), or when the school's participants
     attend a PLN workshop.
 
+    A research lead (seed 000: "a dedicated member of staff ... able to find, read and
+    disseminate research findings") works where the work is in sight: each week staff who are
+    trialling close a share ``research_lead_knowledge`` of their knowledge gap (materials found
+    for them), and at each term's start the materials are adapted to the school's classes and
+    subjects: everyone's fit closes a share ``research_lead_fit`` of its gap to 1.
+
     Draws: one uniform per school per week for each of the two events.
     """
 
@@ -32,10 +39,11 @@ class LeadershipActions(Process):
         self.p_back = lv.back_in_sight_rate * sch.involvement
 
     def step(self, week: int) -> None:
-        """Let the work slip out of sight, or bring it back."""
+        """Let the work slip out of sight, or bring it back; research leads work."""
         m = self.model
         if not m.in_sight.any():
             return
+        self._research_lead(week)
         n = m.schools.n
         u_out = m.streams.uniform("leadership.out_of_sight", week, n)
         u_back = m.streams.uniform("leadership.back_in_sight", week, n)
@@ -48,3 +56,20 @@ class LeadershipActions(Process):
         if goes_out.any() or comes_back.any():
             m.out_of_sight = (was_out | goes_out) & ~comes_back
             m.refresh_perception()
+
+    def _research_lead(self, week: int) -> None:
+        m = self.model
+        staff = m.staff
+        active = m.schools.research_lead & m.in_sight & ~m.out_of_sight
+        if not active.any():
+            return
+        lv = m.config.leadership
+        here = active[staff.school]
+        trialling = here & (staff.stage == Stage.TRIALLING)
+        if trialling.any():
+            gain = lv.research_lead_knowledge * (1.0 - staff.knowledge)
+            staff.knowledge = np.where(trialling, staff.knowledge + gain, staff.knowledge)
+        if m.now.week_in_term == 0:
+            staff.fit = np.where(
+                here, staff.fit + lv.research_lead_fit * (1.0 - staff.fit), staff.fit
+            )

@@ -9,7 +9,11 @@ __all__ = ["Mobilisation"]
 
 
 class Mobilisation(Process):
-    """Runs the configured :class:`~sim.strategies.base.Strategy` (``strategy.name``)."""
+    """Runs the configured strategy, then the mode's own channels.
+
+    The strategy is :class:`~sim.strategies.base.Strategy` ``strategy.name``; the mode's
+    channels are :meth:`sim.modes.Mode.step`.
+    """
 
     name = "mobilisation"
 
@@ -20,3 +24,4 @@ class Mobilisation(Process):
     def step(self, week: int) -> None:
         """Let the strategy act."""
         self.strategy.step(week)
+        self.model.mode.step(week)

@@ -15,8 +15,11 @@ class Practice(Process):
     """Users practise; quality grows or decays; stages advance or lapse.
 
     * Users (trialling, adopted, embedded) practise:
-      ``q += r_q * time_i * (0.5 + 0.5 H_i) * depth_i * k_i * (1 - q)``: understanding paces
-      enactment (MODEL.md's form times knowledge ``k_i``; see docs/ODD.md), where
+      ``q += r_q * time_i * (0.5 + 0.5 H_i c_i) * depth_i * k_i * max(fit_i - q, 0)``:
+      understanding paces enactment (MODEL.md's form times knowledge ``k_i``), and the fit of the
+      practice to the person's class or subject caps it (persistent non-adopters where fit is
+      below ``q_adopt``; see docs/ODD.md); ``c_i`` is the share of the school's how-to support
+      that reaches a trialling non-participant (:meth:`_coverage`), where
       ``time_i = min(1, free hours / practice_hours_full)`` and ``depth_i`` the relative rate of
       the kind of collaboration i practises in (Warren-Little: storytelling < aid and
       assistance < sharing < joint work; seed 004; joint work for those reached by learning
@@ -60,6 +63,29 @@ class Practice(Process):
         }
         self._growth_key = None
 
+    def _coverage(self, stage: np.ndarray) -> np.ndarray:
+        """Share of the school's how-to support that reaches each person this week.
+
+        Support is given to staff who are trialling, by the school's participants (more of them
+        lead support where leadership is distributed: ``0.5 + 0.5 D_s`` each), each able to
+        support ``supported_per_supporter`` trialling colleagues at a time: where more colleagues
+        trial at once, each gets a share (diminishing returns; seed 000's "bespoke support to
+        individual teachers"). Participants (facilitator) and established users get it in full.
+        """
+        m = self.model
+        staff = m.staff
+        n_sch = m.schools.n
+        asking = (stage == Stage.TRIALLING) & ~staff.participant
+        if not asking.any():
+            return 1.0
+        demand = np.bincount(staff.school[asking], minlength=n_sch)
+        supporters = np.bincount(staff.school[staff.participant], minlength=n_sch) * (
+            0.5 + 0.5 * m.distributed
+        )
+        capacity = supporters * self.cfg.supported_per_supporter
+        share = np.minimum(capacity / np.maximum(demand, 1), 1.0)
+        return np.where(asking, share[staff.school], 1.0)
+
     def step(self, week: int) -> None:
         """Practise, advance and lapse."""
         m, cfg = self.model, self.cfg
@@ -78,7 +104,7 @@ class Practice(Process):
             a is not b for a, b in zip(key, self._growth_key, strict=True)
         ):
             self._growth_key = key
-            self._growth = self.growth_base * (0.5 + 0.5 * now.support) * now.depth
+            self._depth = self.growth_base * now.depth
         if m.distributed is not self._routine_key:  # leaders may take control back
             self._routine_key = m.distributed
             routine = (m.schools.formalisation >= cfg.routine_level) | (
@@ -86,9 +112,11 @@ class Practice(Process):
             )
             self.can_embed = routine[staff.school]
         keep = 1.0 - cfg.quality_decay
-        # Understanding paces enactment: growth scales with the person's knowledge.
-        growth = self._growth * staff.knowledge
-        staff.quality = q = np.where(using, q + growth * (1 - q), q * keep)
+        support = now.support * self._coverage(stage)
+        # Understanding paces enactment: growth scales with the person's knowledge; fit caps it.
+        growth = self._depth * (0.5 + 0.5 * support) * staff.knowledge
+        room = np.maximum(staff.fit - q, 0.0)
+        staff.quality = q = np.where(using, q + growth * room, q * keep)
 
         # Weeks completed in the stage held at the start of this week (0 if it just began).
         weeks_in = np.where(stage == now.stage_at_start, staff.stage_weeks, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from sim.population import Stage, threshold_ppf
+from sim.population import Stage, fit_ppf, threshold_ppf
 from sim.processes.base import Process
 
 __all__ = ["Turnover"]
@@ -15,10 +15,11 @@ class Turnover(Process):
     """Staff leave at each year end and newcomers take their posts.
 
     In the first week of every school year after the first, each member of staff leaves with
-    probability ``turnover.rate`` (DfE leaver rates). A newcomer takes the same post (slot, role,
+    probability ``turnover.rate + turnover.disadvantage * FSM_s`` (DfE leaver rates, higher in
+    disadvantaged schools). A newcomer takes the same post (slot, role,
     team, advice ties): unaware, with no knowledge or practice, not resistant, not a participant
     (a participant who leaves takes their knowledge away: EEF RLC trial), with a fresh threshold,
-    capacity and trust in leaders, and the tie trust the post started with. The work is in sight
+    capacity, fit and trust in leaders, and the tie trust the post started with. The work is in sight
     for the newcomer if it was for the post. Classes' past pupil gains stay counted.
 
     Draws: per slot and year, one uniform to leave and one each for the newcomer's threshold,
@@ -31,11 +32,12 @@ class Turnover(Process):
         """Replace leavers at the start of a school year."""
         m = self.model
         now = m.now
-        rate = m.config.turnover.rate
-        if now.week_of_year != 0 or now.year == 0 or rate == 0:
+        cfg = m.config.turnover
+        if now.week_of_year != 0 or now.year == 0 or (cfg.rate == 0 and cfg.disadvantage == 0):
             return
         staff = m.staff
         n = staff.n
+        rate = cfg.rate + cfg.disadvantage * m.schools.disadvantage[staff.school]
         leave = m.streams.uniform("turnover.leave", week, n) < rate
         if not leave.any():
             return
@@ -43,6 +45,7 @@ class Turnover(Process):
         u_theta = m.streams.uniform("turnover.threshold", week, n)
         u_cap = m.streams.uniform("turnover.capacity", week, n)
         u_tau = m.streams.uniform("turnover.trust_in_leaders", week, n)
+        u_fit = m.streams.uniform("turnover.fit", week, n)
 
         theta = threshold_ppf(u_theta, d)
         # Inverse CDFs through scipy.special (the same functions scipy.stats uses, without
@@ -59,6 +62,7 @@ class Turnover(Process):
 
         staff.threshold = renew(staff.threshold, theta)
         staff.capacity = renew(staff.capacity, capacity)
+        staff.fit = renew(staff.fit, fit_ppf(u_fit, m.config.practice))
         staff.trust_in_leaders = renew(staff.trust_in_leaders, tau)
         staff.knowledge = renew(staff.knowledge, 0.0)
         staff.quality = renew(staff.quality, 0.0)

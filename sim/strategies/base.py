@@ -106,7 +106,12 @@ def launch(model: KnowledgeMobilisationModel, schools: np.ndarray) -> None:
     model.now.pressured = model.now.pressured | (in_school & ~staff.participant)
 
 
-def hold_sessions(model: KnowledgeMobilisationModel, audience: np.ndarray, week: int) -> None:
+def hold_sessions(
+    model: KnowledgeMobilisationModel,
+    audience: np.ndarray,
+    week: int,
+    mandate: np.ndarray | bool = True,
+) -> None:
     """Sessions led by each school's participants, for the non-participants in ``audience``.
 
     Sessions run only where the work is in sight (not where it has gone out of sight). Each
@@ -115,6 +120,12 @@ def hold_sessions(model: KnowledgeMobilisationModel, audience: np.ndarray, week:
     knowledgeable participant of their school (focused input: Frank et al. 2011), where
     ``reach_s = 0.5 + 0.5 D_s`` with D_s the distributed leadership in force (empowered
     participants reach further; seed 003).
+
+    Sessions held as a ``mandate`` (whole-staff sessions; not a volunteer pilot's) require
+    staff to try the practice: each attendee is pressured with probability
+    ``session_mandate * (1 - D_s)`` — where leadership is not distributed, change comes by
+    the head's directive (seed 003) — and pressure before persuasion breeds resistance
+    (:class:`~sim.processes.Decision`).
     """
     staff = model.staff
     sch = model.schools
@@ -131,3 +142,8 @@ def hold_sessions(model: KnowledgeMobilisationModel, audience: np.ndarray, week:
     inform(model, attend)
     count = np.bincount(staff.school[attend], minlength=sch.n)
     model.now.hours = model.now.hours + cfg.session_hours * count
+    u_mandate = model.streams.uniform("mobilisation.session_mandate", week, staff.n)
+    directed = u_mandate < cfg.session_mandate * (1.0 - model.distributed[staff.school])
+    pressured = attend & mandate & directed
+    if pressured.any():
+        model.now.pressured = model.now.pressured | pressured
