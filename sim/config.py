@@ -390,6 +390,14 @@ class StrategyConfig:
         source="[assume]",
         help="share of the gap to the participants' knowledge closed by one session",
     )
+    session_untied_share: float = param(
+        0.25,
+        low=0,
+        high=1,
+        source="[seed 003: 'who is doing the mobilizing matters'; assume share]",
+        help="share of a session's learning taken by an attendee with no advice tie to a "
+        "participant (full with a fully trusted tie)",
+    )
     session_hours: float = param(
         1.0, low=0, unit="hours", source="[seed 000: twilight sessions]", help="length of a session"
     )
@@ -543,7 +551,7 @@ class LeadershipConfig:
         "each week",
     )
     research_lead_fit: float = param(
-        0.15,
+        0.03,
         low=0,
         high=1,
         unit="1/term",
@@ -609,7 +617,7 @@ class DecisionConfig:
         0.25, low=0, high=1, source="[assume]", help="weight of how-to support in readiness"
     )
     threshold_mean: float = param(
-        0.35,
+        0.30,
         low=0,
         high=1,
         low_open=True,
@@ -767,7 +775,7 @@ class PracticeConfig:
         0.5, low=0, high=1, source="[assume]", help="quality at which a trial becomes adoption"
     )
     fit_mean: float = param(
-        0.75,
+        0.65,
         low=0,
         high=1,
         low_open=True,
@@ -787,6 +795,14 @@ class PracticeConfig:
         source="[seed 000: 'bespoke support to individual teachers'; assume number]",
         help="trialling colleagues one supporter can give how-to support to at a time",
     )
+    support_reach_untied: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[seed 003: participants 'at the centre of their school networks'; assume]",
+        help="share of how-to support reaching a trialling colleague with no advice tie to a "
+        "participant",
+    )
     q_embed: float = param(
         0.7, low=0, high=1, source="[assume]", help="quality needed to become embedded"
     )
@@ -805,10 +821,10 @@ class PracticeConfig:
         help="F or D at or above which school routines can carry practice (embedding)",
     )
     trial_weeks_max: int = param(
-        26,
+        39,
         low=1,
         unit="weeks",
-        source="[assume]",
+        source="[assume: a school year to make it work]",
         help="a trial that has not reached q_adopt by then has failed (visible failure)",
     )
     lapse_base: float = param(

@@ -31,7 +31,9 @@ class Decision(Process):
       resistant staff need ``theta_i + resistance_exit`` and then stop resisting);
     * interested -> trialling when also the person has ``trial_hours`` free a week (capacity
       plus allocated collaboration time);
-    * each transition happens in a given week with probability ``p_act``;
+    * each transition happens in a given week with probability ``p_act``, or for certain in a
+      week the person is pressured (asked to try now: a launch or a mandated session) — a
+      mandate moves the persuaded as surely as it pushes the unpersuaded into resistance;
     * with ``noise_enabled``, an aware or interested person with the time who is not resistant
       tries anyway with probability ``noise_rate`` a week.
 
@@ -97,6 +99,7 @@ class Decision(Process):
         resisting = staff.resistant
         pressured = m.now.pressured
         if pressured.any():
+            act = act | pressured  # asked to try now: whoever is persuaded acts this week
             resist = m.streams.uniform("decision.resistance", week, n)
             resisting = resisting | (
                 pressured

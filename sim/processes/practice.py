@@ -32,7 +32,9 @@ class Practice(Process):
       week.
     * Users lapse with weekly hazard ``lapse_base * (1 + a_time (1 - time_i)) *
       (1 + a_checkin (1 - L_s)) * (1 + a_formal (1 - F_s)) * (1 + a_support [support ended])``,
-      embedded users with ``embedded_lapse_factor`` times that.
+      embedded users with ``embedded_lapse_factor`` times that; all times
+      ``(1 - q) / (1 - q_adopt)``: practice that visibly works is kept, practice that does not
+      is dropped sooner.
     """
 
     name = "practice"
@@ -43,6 +45,7 @@ class Practice(Process):
         self._hours_key: np.ndarray | None = None
         self._growth_key: tuple | None = None
         self._routine_key: np.ndarray | None = None
+        self._tied_key: np.ndarray | None = None
 
     def _refresh_time(self) -> None:
         """Time-dependent terms (free hours change only with turnover)."""
@@ -70,7 +73,10 @@ class Practice(Process):
         lead support where leadership is distributed: ``0.5 + 0.5 D_s`` each), each able to
         support ``supported_per_supporter`` trialling colleagues at a time: where more colleagues
         trial at once, each gets a share (diminishing returns; seed 000's "bespoke support to
-        individual teachers"). Participants (facilitator) and established users get it in full.
+        individual teachers"). Support travels along advice relationships: a trialling colleague
+        who does not turn to any participant for advice gets ``support_reach_untied`` of their
+        share (participants at the centre of the school's network reach more; seed 003).
+        Participants (facilitator) and established users get it in full.
         """
         m = self.model
         staff = m.staff
@@ -84,7 +90,14 @@ class Practice(Process):
         )
         capacity = supporters * self.cfg.supported_per_supporter
         share = np.minimum(capacity / np.maximum(demand, 1), 1.0)
-        return np.where(asking, share[staff.school], 1.0)
+        if staff.participant is not self._tied_key:  # who turns to a participant for advice
+            self._tied_key = staff.participant
+            ties = m.ties
+            tied = np.bincount(
+                ties.seeker, weights=staff.participant[ties.adviser], minlength=staff.n
+            )
+            self._reach = np.where(tied > 0, 1.0, self.cfg.support_reach_untied)
+        return np.where(asking, share[staff.school] * self._reach, 1.0)
 
     def step(self, week: int) -> None:
         """Practise, advance and lapse."""
@@ -131,6 +144,9 @@ class Practice(Process):
         )
         h_user, h_embedded = self.hazard[now.support_ended]
         hazard = np.where(stage == Stage.EMBEDDED, h_embedded, h_user)
+        # Practice that visibly works is kept: the hazard scales with the room left below full
+        # quality, relative to the room at q_adopt.
+        hazard = hazard * (1.0 - q) / (1.0 - min(cfg.q_adopt, 0.99))
         lapse = using & (m.streams.uniform("practice.lapse", week, staff.n) < hazard)
 
         stage[to_adopt] = Stage.ADOPTED

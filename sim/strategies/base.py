@@ -106,6 +106,23 @@ def launch(model: KnowledgeMobilisationModel, schools: np.ndarray) -> None:
     model.now.pressured = model.now.pressured | (in_school & ~staff.participant)
 
 
+def trust_in_participants(model: KnowledgeMobilisationModel) -> np.ndarray:
+    """Each person's highest trust on an advice tie to a participant (0 without such a tie).
+
+    Cached until participants or tie trust change (arrays are replaced, never written in place).
+    """
+    staff, ties = model.staff, model.ties
+    key = (staff.participant, ties.trust)
+    cached = getattr(model, "_trust_in_participants", None)
+    if cached is not None and all(a is b for a, b in zip(cached[0], key, strict=True)):
+        return cached[1]
+    to_part = staff.participant[ties.adviser]
+    best = np.zeros(staff.n)
+    np.maximum.at(best, ties.seeker[to_part], ties.trust[to_part])
+    model._trust_in_participants = (key, best)
+    return best
+
+
 def hold_sessions(
     model: KnowledgeMobilisationModel,
     audience: np.ndarray,
@@ -119,7 +136,10 @@ def hold_sessions(
     aware and closes a share ``session_learn_rate * reach_s`` of the gap to the most
     knowledgeable participant of their school (focused input: Frank et al. 2011), where
     ``reach_s = 0.5 + 0.5 D_s`` with D_s the distributed leadership in force (empowered
-    participants reach further; seed 003).
+    participants reach further; seed 003), times ``f + (1 - f) t_i`` with ``t_i`` the attendee's
+    highest trust on an advice tie to a participant and ``f = session_untied_share``: "who is
+    doing the mobilizing matters", participants at the centre of the school's network reach
+    further (seed 003).
 
     Sessions held as a ``mandate`` (whole-staff sessions; not a volunteer pilot's) require
     staff to try the practice: each attendee is pressured with probability
@@ -137,8 +157,13 @@ def hold_sessions(
     attend = audience & (u < cfg.session_attendance)
     lead_k = np.maximum.reduceat(np.where(staff.participant, staff.knowledge, 0.0), sch.first_slot)
     rate = cfg.session_learn_rate * (0.5 + 0.5 * model.distributed)
+    # Who leads matters: an attendee takes more from colleagues they already turn to for advice.
+    floor = cfg.session_untied_share
+    heed = floor + (1.0 - floor) * trust_in_participants(model)
     gap = np.maximum(lead_k[staff.school] - staff.knowledge, 0.0)
-    staff.knowledge = np.where(attend, staff.knowledge + rate[staff.school] * gap, staff.knowledge)
+    staff.knowledge = np.where(
+        attend, staff.knowledge + rate[staff.school] * heed * gap, staff.knowledge
+    )
     inform(model, attend)
     count = np.bincount(staff.school[attend], minlength=sch.n)
     model.now.hours = model.now.hours + cfg.session_hours * count
