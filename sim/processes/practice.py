@@ -42,15 +42,15 @@ class Practice(Process):
     def __init__(self, model) -> None:
         super().__init__(model)
         self.cfg = model.config.practice
-        self._hours_key: np.ndarray | None = None
+        self._hours_key: tuple | None = None
         self._growth_key: tuple | None = None
-        self._routine_key: np.ndarray | None = None
-        self._tied_key: np.ndarray | None = None
+        self._routine_key: int | None = None
+        self._tied_key: int | None = None
 
     def _refresh_time(self) -> None:
-        """Time-dependent terms (free hours change only with turnover)."""
+        """Time- and lever-dependent terms (free hours change with turnover and levers)."""
         m, cfg = self.model, self.cfg
-        sch, school = m.schools, m.staff.school
+        sch, school = m.levers, m.staff.school
         time = np.minimum(m.free_hours / cfg.practice_hours_full, 1.0)
         self.growth_base = cfg.quality_rate * time
         hazard = (
@@ -90,8 +90,8 @@ class Practice(Process):
         )
         capacity = supporters * self.cfg.supported_per_supporter
         share = np.minimum(capacity / np.maximum(demand, 1), 1.0)
-        if staff.participant is not self._tied_key:  # who turns to a participant for advice
-            self._tied_key = staff.participant
+        if staff.version("participant") != self._tied_key:  # who asks a participant for advice
+            self._tied_key = staff.version("participant")
             ties = m.ties
             tied = np.bincount(
                 ties.seeker, weights=staff.participant[ties.adviser], minlength=staff.n
@@ -109,18 +109,17 @@ class Practice(Process):
             if q.any():
                 staff.quality = q * (1.0 - cfg.quality_decay)
             return
-        if m.free_hours is not self._hours_key:
-            self._hours_key = m.free_hours
+        key = (m.stamp("free_hours"), m.levers.version)
+        if key != self._hours_key:
+            self._hours_key = key
             self._refresh_time()
-        key = (now.support, now.depth)
-        if self._growth_key is None or any(
-            a is not b for a, b in zip(key, self._growth_key, strict=True)
-        ):
+        key = m.version("perception")
+        if key != self._growth_key:
             self._growth_key = key
             self._depth = self.growth_base * now.depth
-        if m.distributed is not self._routine_key:  # leaders may take control back
-            self._routine_key = m.distributed
-            routine = (m.schools.formalisation >= cfg.routine_level) | (
+        if m.stamp("distributed") != self._routine_key:  # leaders may take control back
+            self._routine_key = m.stamp("distributed")
+            routine = (m.levers.formalisation >= cfg.routine_level) | (
                 m.distributed >= cfg.routine_level
             )
             self.can_embed = routine[staff.school]

@@ -67,9 +67,8 @@ class TrustUpdate(Process):
         take = visible & (u < 1.0 - m.distributed)
         if not take.any():
             return
-        m.control_taken = m.control_taken | take
-        cut = m.config.leadership.control_back_cut
-        m.distributed = np.where(take, m.distributed * (1.0 - cut), m.distributed)
+        # Each time, distributed leadership in force loses a share control_back_cut, for good.
+        m.control_taken = m.control_taken + take
         loss = m.config.leadership.control_back_trust_loss
         hit = take[staff.school]
         staff.trust_in_leaders = np.where(

@@ -109,18 +109,18 @@ def launch(model: KnowledgeMobilisationModel, schools: np.ndarray) -> None:
 def trust_in_participants(model: KnowledgeMobilisationModel) -> np.ndarray:
     """Each person's highest trust on an advice tie to a participant (0 without such a tie).
 
-    Cached until participants or tie trust change (arrays are replaced, never written in place).
+    Recomputed only when participants or tie trust change (their version stamps).
     """
     staff, ties = model.staff, model.ties
-    key = (staff.participant, ties.trust)
-    cached = getattr(model, "_trust_in_participants", None)
-    if cached is not None and all(a is b for a, b in zip(cached[0], key, strict=True)):
-        return cached[1]
-    to_part = staff.participant[ties.adviser]
-    best = np.zeros(staff.n)
-    np.maximum.at(best, ties.seeker[to_part], ties.trust[to_part])
-    model._trust_in_participants = (key, best)
-    return best
+
+    def compute() -> np.ndarray:
+        to_part = staff.participant[ties.adviser]
+        best = np.zeros(staff.n)
+        np.maximum.at(best, ties.seeker[to_part], ties.trust[to_part])
+        return best
+
+    key = (staff.version("participant"), ties.version("trust"))
+    return model.derived("trust_in_participants", key, compute)
 
 
 def hold_sessions(
