@@ -605,6 +605,22 @@ class LeadershipConfig(Section):
         source="[seed 003; assume]",
         help="share of trust in leaders lost when leaders take control back after a failure",
     )
+    new_priority_rate: float = param(
+        0.05,
+        low=0,
+        high=1,
+        unit="1/term",
+        source="[seed 000: competing time priorities; seed 003; assume rate]",
+        help="chance a term that a new initiative joins a school's improvement plan",
+    )
+    new_priority_disadvantage: float = param(
+        0.3,
+        low=0,
+        high=1,
+        unit="1/term",
+        source="[lit: more competing priorities in disadvantaged schools (MODEL.md §9b); assume]",
+        help="added chance a term per unit share of pupils on free school meals",
+    )
     control_back_cut: float = param(
         0.5,
         low=0,
@@ -915,6 +931,14 @@ class TurnoverConfig(Section):
         unit="1/year",
         source="[lit: DfE School Workforce leaver rates by FSM band; Allen & Sims 2018]",
         help="added leaver rate per unit share of pupils on free school meals",
+    )
+    head_takes_formalisation: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[seed 003: formalisation rests on the head's priorities; assume share]",
+        help="chance a head who leaves takes performance targets and governors' engagement "
+        "with them",
     )
 
 

@@ -73,9 +73,9 @@ def check_distribution(key: str, spec: Mapping, f: dataclasses.Field) -> None:
         f: The parameter's field (its type, range and choices).
 
     """
-    from sim.config import _check_value, _scalar_type
+    from sim.config import check_value, scalar_type
 
-    scalar_type, meta = _scalar_type(f), f.metadata
+    kind, meta = scalar_type(f), f.metadata
     name = spec.get("distribution")
     if name not in DISTRIBUTIONS:
         raise ConfigError(
@@ -92,10 +92,10 @@ def check_distribution(key: str, spec: Mapping, f: dataclasses.Field) -> None:
     missing = [p for p in required if p not in spec]
     if missing:
         raise ConfigError(f"{key}: a {name} distribution needs {', '.join(required)}")
-    numeric = scalar_type in (int, float)
+    numeric = kind in (int, float)
     if name in ("beta", "normal", "uniform") and not numeric:
         raise ConfigError(f"{key} is not a number: use a choice or bernoulli distribution")
-    if name == "bernoulli" and scalar_type is not bool:
+    if name == "bernoulli" and kind is not bool:
         raise ConfigError(f"{key} is not true/false: a bernoulli distribution is not allowed")
     if name in ("beta", "normal"):
         mean, sd = _number(key, spec, "mean"), _number(key, spec, "sd")
@@ -125,7 +125,7 @@ def check_distribution(key: str, spec: Mapping, f: dataclasses.Field) -> None:
         if not isinstance(values, list | tuple) or not values:
             raise ConfigError(f"{key}.values must be a non-empty list")
         for v in values:
-            _check_value(key, v, f, meta)
+            check_value(key, v, f)
         weights = spec.get("weights")
         if weights is not None:
             if not isinstance(weights, list | tuple) or len(weights) != len(values):
@@ -169,7 +169,7 @@ def draw_schools(config: Config) -> Config:
     parameters (e.g. more participants than staff) are reported as for values given by hand.
     Returns ``config`` itself when nothing is drawn.
     """
-    from sim.config import _check_value, _scalar_type
+    from sim.config import check_value, scalar_type
     from sim.rng import Streams
 
     todo = [
@@ -188,16 +188,16 @@ def draw_schools(config: Config) -> Config:
         section_now = _section_of(config, prefix)
         spec = getattr(section_now, f.name)
         u = streams.setup("schools:" + key).random(n)
-        scalar_type = _scalar_type(f)
-        values = _quantiles(spec, u, scalar_type)
+        kind = scalar_type(f)
+        values = _quantiles(spec, u, kind)
         low, high = f.metadata.get("low"), f.metadata.get("high")
-        if scalar_type in (int, float):
+        if kind in (int, float):
             if low is not None:
                 values = [max(v, type(v)(low)) for v in values]
             if high is not None:
                 values = [min(v, type(v)(high)) for v in values]
         for v in values:
-            _check_value(key, v, f, f.metadata)
+            check_value(key, v, f)
         setattr(section_now, f.name, values)
     return config.validate()
 

@@ -162,8 +162,10 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         return self.derived(
             "distributed",
             (self.levers.version, self.version("control_taken")),
-            lambda: self.levers.distributed_leadership
-            * (1.0 - self.config.leadership.control_back_cut) ** self.control_taken,
+            lambda: (
+                self.levers.distributed_leadership
+                * (1.0 - self.config.leadership.control_back_cut) ** self.control_taken
+            ),
         )
 
     @property

@@ -47,6 +47,7 @@ class LeadershipActions(Process):
     def step(self, week: int) -> None:
         """Let the work slip out of sight, or bring it back; research leads work."""
         m = self.model
+        self._new_priorities(week)
         if not m.in_sight.any():
             return
         if m.levers.version != self._levers_version:
@@ -64,6 +65,23 @@ class LeadershipActions(Process):
         if goes_out.any() or comes_back.any():
             m.out_of_sight = (was_out | goes_out) & ~comes_back
             m.refresh_perception()
+
+    def _new_priorities(self, week: int) -> None:
+        """Let competing priorities arrive.
+
+        At each term's start (after the first), a new initiative joins a school's improvement
+        plan with probability ``new_priority_rate + new_priority_disadvantage * FSM_s`` (more in
+        disadvantaged schools), diluting the school's signal from then on (a priority among
+        many is none; seed 003).
+        """
+        m = self.model
+        if m.now.week_in_term != 0 or week == 0:
+            return
+        lv = m.config.leadership
+        p = lv.new_priority_rate + lv.new_priority_disadvantage * m.schools.disadvantage
+        u = m.streams.uniform("leadership.new_priority", week, m.schools.n)
+        for s in np.flatnonzero(u < p):
+            m.set_lever(int(s), "plan_priorities", int(m.levers.plan_priorities[s]) + 1)
 
     def _research_lead(self, week: int) -> None:
         m = self.model

@@ -22,6 +22,8 @@ class Turnover(Process):
     capacity, fit and trust in leaders, and the tie trust the post started with. The work is in sight
     for the newcomer if it was for the post. Classes' past pupil gains stay counted.
 
+    A head who leaves may take formalisation with them (:meth:`_head_leaves`).
+
     Draws: per slot and year, one uniform to leave and one each for the newcomer's threshold,
     capacity and trust in leaders (inverse-CDF draws keep them on fixed streams).
     """
@@ -57,6 +59,8 @@ class Turnover(Process):
         k_tau = d.leader_trust_concentration
         tau = special.betaincinv(climate * k_tau, (1 - climate) * k_tau, u_tau)
 
+        self._head_leaves(week, leave)
+
         def renew(values: np.ndarray, fresh) -> np.ndarray:
             return np.where(leave, fresh, values)
 
@@ -76,3 +80,21 @@ class Turnover(Process):
         renewed_tie = leave[ties.seeker] | leave[ties.adviser]
         ties.trust = np.where(renewed_tie, ties.initial_trust, ties.trust)
         m.refresh_perception()
+
+    def _head_leaves(self, week: int, leave: np.ndarray) -> None:
+        """A head who leaves can take formalisation with them (seed 003; MODEL.md §9b).
+
+        With probability ``turnover.head_takes_formalisation`` the school's performance targets
+        and governors' engagement lapse with the head's departure (the new head sets their own
+        priorities); the improvement plan stays. A lever change, from this week on.
+        """
+        m = self.model
+        p = m.config.turnover.head_takes_formalisation
+        heads = m.schools.first_slot  # the head is the first slot of each school
+        gone = leave[heads]
+        if p == 0 or not gone.any():
+            return
+        u = m.streams.uniform("turnover.head_formalisation", week, m.schools.n)
+        for s in np.flatnonzero(gone & (u < p)):
+            m.set_lever(int(s), "in_performance_targets", False)
+            m.set_lever(int(s), "governors_engaged", False)
