@@ -18,7 +18,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.analysis import HEADLINE, paired_table, replications_table, summary_table
+from experiments.analysis import (
+    HEADLINE,
+    paired_table,
+    replications_table,
+    school_wins_table,
+    summary_table,
+)
 from experiments.cells import CELL_FILE, load_cell
 from sim.fileio import atomic_path
 from sim.provenance import provenance
@@ -102,7 +108,13 @@ def aggregate(folder: Path, figures: bool = True) -> dict[str, Path]:
     summary = summary_table(runs)
     paired = paired_table(runs, baseline)
     replications = replications_table(runs, HEADLINE)
-    for name, frame in (("summary", summary), ("paired", paired), ("replications", replications)):
+    wins = school_wins_table(frames.get("schools"), baseline)
+    for name, frame in (
+        ("summary", summary),
+        ("paired", paired),
+        ("replications", replications),
+        ("school_wins", wins),
+    ):
         _write_csv(_stamp(frame, prov), folder / f"{name}.csv")
         out[name] = folder / f"{name}.csv"
     report_meta = {
@@ -115,6 +127,7 @@ def aggregate(folder: Path, figures: bool = True) -> dict[str, Path]:
         "baseline": baseline,
         "factors": settings.get("factors") or None,
         "provenance": prov,
+        "school_wins": wins.to_dict("records"),
     }
     if figures:
         from experiments.figures import make_all

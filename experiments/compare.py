@@ -131,6 +131,14 @@ def _print_headline(out: Path, s: CompareSettings) -> None:
                 f"  {r.arm} - {r.baseline}: {outcome} {r.mean_diff:+.3f} "
                 f"[95% CI {r.ci_low:+.3f}, {r.ci_high:+.3f}] over {r.n} paired seeds"
             )
+    wins_path = out / "school_wins.csv"
+    if wins_path.exists():
+        for r in pd.read_csv(wins_path).itertuples():
+            print(
+                f"  schools where {r.arm} did better: {r.share_arm_better:.0%}, "
+                f"{r.baseline} better: {r.share_baseline_better:.0%}, tied: {r.share_tied:.0%} "
+                f"({r.outcome} at the horizon, {r.schools} school-runs)"
+            )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,4 @@
-"""Pattern-oriented validation: the seven patterns of MODEL.md §9, and the between-school spread
-of §9b, measured on paired seeds.
+"""Pattern-oriented validation: MODEL.md §9's seven patterns and §9b's diverging schools.
 
     python -m experiments.patterns [--seeds 40]
 

@@ -853,6 +853,21 @@ def _n_seeds(summary: pd.DataFrame | None, paired: pd.DataFrame | None) -> int |
     return None
 
 
+def _school_wins_lines(meta: Mapping[str, Any], arm: str) -> list[str]:
+    """One sentence: in what share of schools each arm did better (same seed, same school)."""
+    for row in meta.get("school_wins") or ():
+        if row.get("arm") == arm and row.get("schools"):
+            return [
+                f"School by school (the same school in the same model world, "
+                f"{row['outcome']} at the horizon, {row['schools']} school-runs): "
+                f"`{arm}` did better in {row['share_arm_better']:.0%}, "
+                f"`{row['baseline']}` in {row['share_baseline_better']:.0%}, "
+                f"and they tied in {row['share_tied']:.0%}.",
+                "",
+            ]
+    return []
+
+
 def render_report(
     out_dir: str | os.PathLike,
     meta: Mapping[str, Any],
@@ -914,6 +929,7 @@ def render_report(
     ]
     for arm in [a for a in others if paired is not None and (paired["arm"] == a).any()]:
         lines += [f"### `{arm}` minus `{baseline}`", "", *_paired_table(meta, paired, arm), ""]
+        lines += _school_wins_lines(meta, arm)
     lines += ["## Figures", "", *_figures_section(out, figures), ""]
     lines += [
         "## How many runs",
