@@ -1093,7 +1093,14 @@ class Config(Section):
         s = self.schools
         if self.practice.q_embed < self.practice.q_adopt:
             raise ConfigError("practice.q_embed must be at least practice.q_adopt")
-        if any(isinstance(v, dict) for v in _per_school_values(self)):
+        counts = (
+            s.teachers,
+            s.leaders,
+            s.opinion_formers,
+            self.selection.per_school,
+            self.selection.leaders_per_school,
+        )
+        if any(isinstance(v, dict) for v in counts):
             return  # the per-school rules are checked once the schools are drawn (heterogeneity)
         for i in range(self.n_schools):
             staff = s.teachers[i] + s.leaders[i]
@@ -1115,22 +1122,6 @@ class Config(Section):
                         f"schools.leaders[{i}] = {s.leaders[i]} and selection.per_school[{i}] "
                         f"= {self.selection.per_school[i]}"
                     )
-
-
-def _per_school_values(config: Config) -> list[Any]:
-    """Every per-school value of a configuration (lists, or distributions not yet drawn)."""
-    return [
-        getattr(section, f.name)
-        for section in (getattr(config, g.name) for g in dataclasses.fields(config))
-        if dataclasses.is_dataclass(section)
-        for f in dataclasses.fields(section)
-        if f.metadata.get("per_school")
-    ]
-
-
-_SECTION_KEYS.update(
-    {f.default_factory: f.name + "." for f in dataclasses.fields(Config) if f.default_factory}
-)
 
 
 def _per_school(key: str, value: Any, n_schools: int | None) -> list[Any]:
