@@ -854,7 +854,7 @@ def test_practice_fit_caps_quality_and_makes_persistent_non_adopters():
         begin_week(m, week)
         proc(m, Practice).step(week)
         assert np.all(m.staff.quality <= 0.4 + 1e-12)
-    assert m.staff.quality.max() > 0.38  # those with the time got close to their fit
+    assert m.staff.quality.max() > 0.35  # those with the time got close to their fit
     assert not (m.staff.stage == Stage.ADOPTED).any()
 
 
