@@ -161,13 +161,14 @@ def _quantiles(spec: Mapping, u: np.ndarray, scalar_type: type | None) -> list[A
     return [float(v) for v in x]
 
 
-def draw_schools(config: Config) -> Config:
-    """A copy of a validated configuration with every distribution replaced by drawn values.
+def draw_schools(config: Config, *, copy_config: bool = True) -> Config:
+    """A validated configuration with every distribution replaced by drawn values.
 
     Draws come from the set-up streams ``schools:<key>`` of the run seed (see the module
-    docstring). The copy is validated again, so drawn values that break a rule across
-    parameters (e.g. more participants than staff) are reported as for values given by hand.
-    Returns ``config`` itself when nothing is drawn.
+    docstring). Each drawn value is checked against its parameter's type and range, and the
+    rules across parameters (e.g. more participants than staff) are checked again, as for values
+    given by hand. Returns ``config`` itself when nothing is drawn; otherwise a copy, or
+    ``config`` changed in place with ``copy_config=False``.
     """
     from sim.config import check_value, scalar_type
     from sim.rng import Streams
@@ -180,7 +181,8 @@ def draw_schools(config: Config) -> Config:
     ]
     if not todo:
         return config
-    config = copy.deepcopy(config)
+    if copy_config:
+        config = copy.deepcopy(config)
     streams = Streams(config.seed)
     n = config.n_schools
     for _, f, prefix in todo:
@@ -199,7 +201,8 @@ def draw_schools(config: Config) -> Config:
         for v in values:
             check_value(key, v, f)
         setattr(section_now, f.name, values)
-    return config.validate()
+    config._validate_combinations()
+    return config
 
 
 def _sections(config: Config):

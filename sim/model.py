@@ -67,7 +67,8 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         config = copy.deepcopy(config) if config is not None else Config()
         if not validated:
             config.validate()
-        config = draw_schools(config)  # schools given as distributions differ, per seed
+        # Schools given as distributions differ, per seed (config is already this model's copy).
+        config = draw_schools(config, copy_config=False)
         super().__init__(rng=config.seed)
         self.config = config
         self.streams = Streams(config.seed)

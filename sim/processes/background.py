@@ -25,8 +25,10 @@ class Background(Process):
     knowledge gap. What they do with it is then decided as for anyone else
     (:class:`~sim.processes.Decision`): without a school signal or support, mostly nothing.
 
-    Draws: one uniform per slot per week (stream ``background.exposure``), in every run, with or
-    without the PLN.
+    Draws: at the start of each school year, from the stream ``background:<year>`` (keyed by
+    the run seed and the year only, so the same in every arm and in the no-PLN counterfactual),
+    how many times each slot meets the practice that year (Binomial(39, p)) and in which weeks.
+    Drawing the year's few events at once keeps the weekly cost to a look-up.
     """
 
     name = "background"
@@ -36,17 +38,37 @@ class Background(Process):
         cfg = model.config.background
         self.p_week = cfg.exposure_rate / WEEKS_PER_YEAR
         self.gain = cfg.knowledge_gain
+        self._year = -1
+        self._slots = np.zeros(0, dtype=np.int64)
+        self._starts = np.zeros(WEEKS_PER_YEAR + 1, dtype=np.int64)
+
+    def _draw_year(self, year: int) -> None:
+        n = self.model.staff.n
+        rng = self.model.streams.setup(f"background:{year}")
+        times = rng.binomial(WEEKS_PER_YEAR, min(self.p_week, 1.0), n)
+        slots = np.repeat(np.arange(n), times)
+        weeks = rng.integers(0, WEEKS_PER_YEAR, len(slots))
+        order = np.argsort(weeks, kind="stable")
+        self._slots = slots[order]
+        self._starts = np.searchsorted(weeks[order], np.arange(WEEKS_PER_YEAR + 1))
+        self._year = year
 
     def step(self, week: int) -> None:
         """Let some staff meet the practice this week."""
         if self.p_week == 0:
             return
         m = self.model
-        staff = m.staff
-        meets = m.streams.uniform("background.exposure", week, staff.n) < self.p_week
-        if not meets.any():
+        now = m.now
+        if now.year != self._year:
+            self._draw_year(now.year)
+        w = now.week_of_year
+        who = self._slots[self._starts[w] : self._starts[w + 1]]
+        if not len(who):
             return
-        staff.knowledge = np.where(
-            meets, staff.knowledge + self.gain * (1.0 - staff.knowledge), staff.knowledge
-        )
-        staff.stage[meets & (staff.stage == Stage.UNAWARE)] = Stage.AWARE
+        staff = m.staff
+        k = staff.knowledge.copy()
+        k[who] += self.gain * (1.0 - k[who])
+        staff.knowledge = k
+        stage = staff.stage
+        unaware = who[stage[who] == Stage.UNAWARE]
+        stage[unaware] = Stage.AWARE

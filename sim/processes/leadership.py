@@ -34,6 +34,8 @@ class LeadershipActions(Process):
     def __init__(self, model) -> None:
         super().__init__(model)
         self._levers_version = -1
+        self._lead_key: tuple | None = None
+        self._led: np.ndarray | None = None
 
     def _refresh(self) -> None:
         """Hazards from the levers (L_s, F_s), recomputed when a lever changes."""
@@ -85,17 +87,20 @@ class LeadershipActions(Process):
 
     def _research_lead(self, week: int) -> None:
         m = self.model
-        staff = m.staff
-        active = m.levers.research_lead & m.in_sight & ~m.out_of_sight
-        if not active.any():
+        key = (m.levers.version, m.version("in_sight", "out_of_sight"))
+        if key != self._lead_key:
+            self._lead_key = key
+            active = m.levers.research_lead & m.in_sight & ~m.out_of_sight
+            self._led = active[m.staff.school] if active.any() else None
+        here = self._led
+        if here is None:
             return
+        staff = m.staff
         lv = m.config.leadership
-        here = active[staff.school]
         trialling = here & (staff.stage == Stage.TRIALLING)
         if trialling.any():
-            gain = lv.research_lead_knowledge * (1.0 - staff.knowledge)
-            staff.knowledge = np.where(trialling, staff.knowledge + gain, staff.knowledge)
+            k = staff.knowledge
+            staff.knowledge = np.where(trialling, k + lv.research_lead_knowledge * (1.0 - k), k)
         if m.now.week_in_term == 0:
-            staff.fit = np.where(
-                here, staff.fit + lv.research_lead_fit * (1.0 - staff.fit), staff.fit
-            )
+            fit = staff.fit
+            staff.fit = np.where(here, fit + lv.research_lead_fit * (1.0 - fit), fit)

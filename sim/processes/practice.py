@@ -45,7 +45,8 @@ class Practice(Process):
         self._hours_key: tuple | None = None
         self._growth_key: tuple | None = None
         self._routine_key: int | None = None
-        self._tied_key: int | None = None
+        self._tied_key: tuple | None = None
+        self._per_room = 1.0 / (1.0 - min(self.cfg.q_adopt, 0.99))
 
     def _refresh_time(self) -> None:
         """Time- and lever-dependent terms (free hours change with turnover and levers)."""
@@ -66,8 +67,10 @@ class Practice(Process):
         }
         self._growth_key = None
 
-    def _coverage(self, stage: np.ndarray) -> np.ndarray:
+    def _coverage(self, stage: np.ndarray) -> np.ndarray | None:
         """Share of the school's how-to support that reaches each person this week.
+
+        ``None`` when nobody is asking (everyone gets it in full).
 
         Support is given to staff who are trialling, by the school's participants (more of them
         lead support where leadership is distributed: ``0.5 + 0.5 D_s`` each), each able to
@@ -80,23 +83,24 @@ class Practice(Process):
         """
         m = self.model
         staff = m.staff
-        n_sch = m.schools.n
         asking = (stage == Stage.TRIALLING) & ~staff.participant
         if not asking.any():
-            return 1.0
-        demand = np.bincount(staff.school[asking], minlength=n_sch)
-        supporters = np.bincount(staff.school[staff.participant], minlength=n_sch) * (
-            0.5 + 0.5 * m.distributed
-        )
-        capacity = supporters * self.cfg.supported_per_supporter
-        share = np.minimum(capacity / np.maximum(demand, 1), 1.0)
-        if staff.version("participant") != self._tied_key:  # who asks a participant for advice
-            self._tied_key = staff.version("participant")
+            return None
+        key = (staff.version("participant"), m.stamp("distributed"))
+        if key != self._tied_key:  # supporters and who asks a participant for advice
+            self._tied_key = key
             ties = m.ties
+            n_sch = m.schools.n
+            supporters = np.bincount(staff.school[staff.participant], minlength=n_sch) * (
+                0.5 + 0.5 * m.distributed
+            )
+            self._capacity = supporters * self.cfg.supported_per_supporter
             tied = np.bincount(
                 ties.seeker, weights=staff.participant[ties.adviser], minlength=staff.n
             )
             self._reach = np.where(tied > 0, 1.0, self.cfg.support_reach_untied)
+        demand = np.bincount(staff.school[asking], minlength=m.schools.n)
+        share = np.minimum(self._capacity / np.maximum(demand, 1), 1.0)
         return np.where(asking, share[staff.school] * self._reach, 1.0)
 
     def step(self, week: int) -> None:
@@ -117,6 +121,7 @@ class Practice(Process):
         if key != self._growth_key:
             self._growth_key = key
             self._depth = self.growth_base * now.depth
+            self._growth = self._depth * (0.5 + 0.5 * now.support)
         if m.stamp("distributed") != self._routine_key:  # leaders may take control back
             self._routine_key = m.stamp("distributed")
             routine = (m.levers.formalisation >= cfg.routine_level) | (
@@ -124,9 +129,12 @@ class Practice(Process):
             )
             self.can_embed = routine[staff.school]
         keep = 1.0 - cfg.quality_decay
-        support = now.support * self._coverage(stage)
+        coverage = self._coverage(stage)
         # Understanding paces enactment: growth scales with the person's knowledge; fit caps it.
-        growth = self._depth * (0.5 + 0.5 * support) * staff.knowledge
+        if coverage is None:  # nobody is asking for support: everyone gets it in full
+            growth = self._growth * staff.knowledge
+        else:
+            growth = self._depth * (0.5 + 0.5 * now.support * coverage) * staff.knowledge
         room = np.maximum(staff.fit - q, 0.0)
         staff.quality = q = np.where(using, q + growth * room, q * keep)
 
@@ -145,7 +153,7 @@ class Practice(Process):
         hazard = np.where(stage == Stage.EMBEDDED, h_embedded, h_user)
         # Practice that visibly works is kept: the hazard scales with the room left below full
         # quality, relative to the room at q_adopt.
-        hazard = hazard * (1.0 - q) / (1.0 - min(cfg.q_adopt, 0.99))
+        hazard = hazard * (1.0 - q) * self._per_room
         lapse = using & (m.streams.uniform("practice.lapse", week, staff.n) < hazard)
 
         stage[to_adopt] = Stage.ADOPTED

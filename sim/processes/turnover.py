@@ -66,7 +66,9 @@ class Turnover(Process):
 
         staff.threshold = renew(staff.threshold, theta)
         staff.capacity = renew(staff.capacity, capacity)
-        staff.fit = renew(staff.fit, fit_ppf(u_fit, m.config.practice))
+        fit = staff.fit.copy()
+        fit[leave] = fit_ppf(u_fit[leave], m.config.practice)
+        staff.fit = fit
         staff.trust_in_leaders = renew(staff.trust_in_leaders, tau)
         staff.knowledge = renew(staff.knowledge, 0.0)
         staff.quality = renew(staff.quality, 0.0)

@@ -114,10 +114,14 @@ def trust_in_participants(model: KnowledgeMobilisationModel) -> np.ndarray:
     staff, ties = model.staff, model.ties
 
     def compute() -> np.ndarray:
-        to_part = staff.participant[ties.adviser]
-        best = np.zeros(staff.n)
-        np.maximum.at(best, ties.seeker[to_part], ties.trust[to_part])
-        return best
+        # Ties are sorted by seeker: a maximum over each seeker's run of ties.
+        w = np.where(staff.participant[ties.adviser], ties.trust, 0.0)
+        if not len(w):
+            return np.zeros(staff.n)
+        ptr = model.tie_ptr
+        starts = np.minimum(ptr[:-1], len(w) - 1)
+        best = np.maximum.reduceat(w, starts)
+        return np.where(ptr[1:] > ptr[:-1], best, 0.0)
 
     key = (staff.version("participant"), ties.version("trust"))
     return model.derived("trust_in_participants", key, compute)
@@ -156,19 +160,20 @@ def hold_sessions(
     u = model.streams.uniform("mobilisation.session_attendance", week, staff.n)
     attend = audience & (u < cfg.session_attendance)
     lead_k = np.maximum.reduceat(np.where(staff.participant, staff.knowledge, 0.0), sch.first_slot)
-    rate = cfg.session_learn_rate * (0.5 + 0.5 * model.distributed)
+    distributed = model.distributed[staff.school]
     # Who leads matters: an attendee takes more from colleagues they already turn to for advice.
     floor = cfg.session_untied_share
     heed = floor + (1.0 - floor) * trust_in_participants(model)
-    gap = np.maximum(lead_k[staff.school] - staff.knowledge, 0.0)
-    staff.knowledge = np.where(
-        attend, staff.knowledge + rate[staff.school] * heed * gap, staff.knowledge
-    )
+    rate = cfg.session_learn_rate * (0.5 + 0.5 * distributed) * heed
+    k = staff.knowledge
+    gap = np.maximum(lead_k[staff.school] - k, 0.0)
+    staff.knowledge = np.where(attend, k + rate * gap, k)
     inform(model, attend)
     count = np.bincount(staff.school[attend], minlength=sch.n)
     model.now.hours = model.now.hours + cfg.session_hours * count
+    if mandate is False or cfg.session_mandate == 0:
+        return
     u_mandate = model.streams.uniform("mobilisation.session_mandate", week, staff.n)
-    directed = u_mandate < cfg.session_mandate * (1.0 - model.distributed[staff.school])
-    pressured = attend & mandate & directed
+    pressured = attend & mandate & (u_mandate < cfg.session_mandate * (1.0 - distributed))
     if pressured.any():
         model.now.pressured = model.now.pressured | pressured
