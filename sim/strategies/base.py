@@ -145,8 +145,9 @@ def hold_sessions(
     doing the mobilizing matters", participants at the centre of the school's network reach
     further (seed 003).
 
-    Sessions held as a ``mandate`` (whole-staff sessions; not a volunteer pilot's) require
-    staff to try the practice: each attendee is pressured with probability
+    The first session of each term, where held as a ``mandate`` (whole-staff sessions; not a
+    volunteer pilot's), requires staff to try the practice: each attendee is pressured with
+    probability
     ``session_mandate * (1 - D_s)`` — where leadership is not distributed, change comes by
     the head's directive (seed 003) — and pressure before persuasion breeds resistance
     (:class:`~sim.processes.Decision`).
@@ -171,7 +172,9 @@ def hold_sessions(
     inform(model, attend)
     count = np.bincount(staff.school[attend], minlength=sch.n)
     model.now.hours = model.now.hours + cfg.session_hours * count
-    if mandate is False or cfg.session_mandate == 0:
+    # The directive comes with the term's first session (every session frequency has one), so
+    # more frequent sessions mean more learning, not more directives.
+    if mandate is False or cfg.session_mandate == 0 or model.now.week_in_term != 0:
         return
     u_mandate = model.streams.uniform("mobilisation.session_mandate", week, staff.n)
     pressured = attend & mandate & (u_mandate < cfg.session_mandate * (1.0 - distributed))
