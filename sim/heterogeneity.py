@@ -33,12 +33,15 @@ import copy
 import dataclasses
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import special
 
-from sim.config import Config, ConfigError
+from sim.params import ConfigError, check_value, scalar_type
+
+if TYPE_CHECKING:
+    from sim.config import Config
 
 __all__ = ["DISTRIBUTIONS", "check_distribution", "is_distribution", "draw_schools"]
 
@@ -73,8 +76,6 @@ def check_distribution(key: str, spec: Mapping, f: dataclasses.Field) -> None:
         f: The parameter's field (its type, range and choices).
 
     """
-    from sim.config import check_value, scalar_type
-
     kind, meta = scalar_type(f), f.metadata
     name = spec.get("distribution")
     if name not in DISTRIBUTIONS:
@@ -170,7 +171,6 @@ def draw_schools(config: Config, *, copy_config: bool = True) -> Config:
     given by hand. Returns ``config`` itself when nothing is drawn; otherwise a copy, or
     ``config`` changed in place with ``copy_config=False``.
     """
-    from sim.config import check_value, scalar_type
     from sim.rng import Streams
 
     todo = [
@@ -201,7 +201,7 @@ def draw_schools(config: Config, *, copy_config: bool = True) -> Config:
         for v in values:
             check_value(key, v, f)
         setattr(section_now, f.name, values)
-    config._validate_combinations()
+    config.check_rules()
     return config
 
 

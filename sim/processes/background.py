@@ -8,15 +8,41 @@ share every draw of this stream.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from sim.params import Section, param
 from sim.population import Stage
 from sim.processes.base import Process
-from sim.processes.calendar import WEEKS_PER_YEAR
+from sim.registry import register
+from sim.school_year import WEEKS_PER_YEAR
 
-__all__ = ["Background"]
+__all__ = ["BackgroundConfig", "Background"]
 
 
+@dataclass
+class BackgroundConfig(Section):
+    """Business as usual: similar practice met without the PLN (MODEL.md §9b)."""
+
+    exposure_rate: float = param(
+        0.1,
+        low=0,
+        high=39,
+        unit="1/year",
+        source="[seed 001: RLC control schools 'started using research'; assume rate]",
+        help="expected times a year a member of staff meets similar practice outside the PLN",
+    )
+    knowledge_gain: float = param(
+        0.3,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share of the knowledge gap closed by meeting it",
+    )
+
+
+@register
 class Background(Process):
     """Similar practice met outside the PLN (CPD, reading, colleagues elsewhere).
 
@@ -32,6 +58,10 @@ class Background(Process):
     """
 
     name = "background"
+    section = "background"
+    Params = BackgroundConfig
+    owns = ("staff.knowledge", "staff.stage")
+    reads = ("now.year", "now.week_of_year")
 
     def __init__(self, model) -> None:
         super().__init__(model)
@@ -69,6 +99,8 @@ class Background(Process):
         k = staff.knowledge.copy()
         k[who] += self.gain * (1.0 - k[who])
         staff.knowledge = k
-        stage = staff.stage
-        unaware = who[stage[who] == Stage.UNAWARE]
-        stage[unaware] = Stage.AWARE
+        unaware = who[staff.stage[who] == Stage.UNAWARE]
+        if len(unaware):
+            stage = staff.stage.copy()
+            stage[unaware] = Stage.AWARE
+            staff.stage = stage

@@ -2,15 +2,51 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import special
 
+from sim.params import Section, param
 from sim.population import Stage, fit_ppf, threshold_ppf
-from sim.processes.base import Process
+from sim.processes.base import PERCEPTION, Process
+from sim.registry import register
 
-__all__ = ["Turnover"]
+__all__ = ["TurnoverConfig", "Turnover"]
 
 
+@dataclass
+class TurnoverConfig(Section):
+    """Staff turnover at school-year ends (MODEL.md §3 step 2)."""
+
+    rate: float = param(
+        0.07,
+        low=0,
+        high=1,
+        unit="1/year",
+        source="[lit: DfE teacher leaver rates 7.8-9.2% at ~24% FSM, with the gradient below]",
+        help="share of staff who leave at each year end in a school with no pupils on free "
+        "school meals (replaced by unaware newcomers)",
+    )
+    disadvantage: float = param(
+        0.08,
+        low=0,
+        high=1,
+        unit="1/year",
+        source="[lit: DfE School Workforce leaver rates by FSM band; Allen & Sims 2018]",
+        help="added leaver rate per unit share of pupils on free school meals",
+    )
+    head_takes_formalisation: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[seed 003: formalisation rests on the head's priorities; assume share]",
+        help="chance a head who leaves takes performance targets and governors' engagement "
+        "with them",
+    )
+
+
+@register
 class Turnover(Process):
     """Staff leave at each year end and newcomers take their posts.
 
@@ -29,6 +65,34 @@ class Turnover(Process):
     """
 
     name = "turnover"
+    section = "turnover"
+    Params = TurnoverConfig
+    owns = (
+        "staff.threshold",
+        "staff.capacity",
+        "staff.fit",
+        "staff.trust_in_leaders",
+        "staff.knowledge",
+        "staff.quality",
+        "staff.resistant",
+        "staff.participant",
+        "staff.network_trust",
+        "staff.stage",
+        "staff.stage_weeks",
+        "ties.trust",
+        "now.stage_at_start",
+        "levers.in_performance_targets",
+        "levers.governors_engaged",
+        *PERCEPTION,
+    )
+    reads = (
+        "now.week_of_year",
+        "now.year",
+        "schools.trust_climate",
+        "schools.disadvantage",
+        "ties.initial_trust",
+        "levers",
+    )
 
     def step(self, week: int) -> None:
         """Replace leavers at the start of a school year."""

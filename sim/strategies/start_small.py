@@ -2,17 +2,50 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from sim.params import param
 from sim.population import Role, Stage, stage_lookup
-from sim.processes.calendar import WEEKS_PER_TERM
-from sim.strategies.base import Strategy, expose, hold_sessions, inform, launch, register_strategy
+from sim.registry import register
+from sim.school_year import WEEKS_PER_TERM
+from sim.strategies.base import Strategy, expose, hold_sessions, inform, launch
 
 #: Stages that show a colleague the practice works: adopted or embedded.
 SHOWS_IMPACT = stage_lookup(Stage.ADOPTED, Stage.EMBEDDED)
 
 
-@register_strategy("start_small")
+@dataclass
+class StartSmallParams:
+    """Parameters of ``start_small`` (in the ``strategy`` section)."""
+
+    pilot_share: float = param(
+        0.25,
+        low=0,
+        high=1,
+        source="[seed 000: start small; assume share]",
+        help="start_small: share of the school's other staff in the pilot (participants' teams "
+        "or departments first, then the colleagues who trust them most)",
+    )
+    pilot_impact_share: float = param(
+        0.4,
+        low=0,
+        high=1,
+        source="[seed 000: 'showing positive impact'; assume level]",
+        help="start_small: share of the pilot (participants included) who have adopted, at which "
+        "the whole staff is brought in",
+    )
+    max_wait_terms: int = param(
+        3,
+        low=0,
+        unit="terms",
+        source="[assume]",
+        help="start_small: terms after the pilot starts when the whole staff is brought in anyway",
+    )
+
+
+@register
 class StartSmall(Strategy):
     """Start small and wait before sharing (seed 000; Frank, Penuel & Krause 2015).
 
@@ -27,6 +60,9 @@ class StartSmall(Strategy):
     (participants included) have adopted the practice — or after ``max_wait_terms`` terms; then
     whole-staff sessions run as in ``whole_staff``.
     """
+
+    name = "start_small"
+    Params = StartSmallParams
 
     def __init__(self, model) -> None:
         super().__init__(model)
