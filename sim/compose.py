@@ -64,8 +64,22 @@ def build_config(
     if seed is not None:
         all_overrides.append(f"seed={seed}")
     all_overrides.extend(overrides)
+    # An imported network (network.staff/ties/schools): its files set schools, staff numbers and
+    # levers, placed before the caller's overrides (sim.network_import).
+    all_overrides[:0] = _network_overrides(tuple(all_overrides))
     # Composing costs tens of milliseconds; cache it, and hand each caller its own copy.
     return copy.deepcopy(_build_config_cached(tuple(all_overrides)))
+
+
+def _network_overrides(overrides: tuple[str, ...]) -> list[str]:
+    from sim.network_import import network_overrides
+
+    return network_overrides(_compose_cached(overrides))
+
+
+@functools.lru_cache(maxsize=64)
+def _compose_cached(overrides: tuple[str, ...]) -> DictConfig:
+    return _compose(list(overrides))
 
 
 @functools.lru_cache(maxsize=256)

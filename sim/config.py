@@ -231,6 +231,21 @@ class NetworkConfig:
         source="[assume]",
         help="Beta concentration of initial tie trust around the school's trust climate",
     )
+    staff: str = param(
+        "",
+        source="[your data; docs/NETWORK_DATA.md]",
+        help="staff CSV of an imported network (id, school, role, ...); empty: generate networks",
+    )
+    ties: str = param(
+        "",
+        source="[your data; docs/NETWORK_DATA.md]",
+        help="advice-ties CSV of an imported network (seeker, adviser, optional strength)",
+    )
+    schools: str = param(
+        "",
+        source="[your data; docs/NETWORK_DATA.md]",
+        help="schools CSV of an imported network (id, phase, size, optional levers)",
+    )
 
 
 @dataclass
@@ -335,9 +350,15 @@ class SelectionConfig:
             "senior_leaders",
             "middle_leaders",
             "early_career",
+            "listed",
         ),
         source="[seed 000: senior leaders plus opinion formers; seed 001]",
-        help="how participants are chosen",
+        help="how participants are chosen (listed: the staff ids in selection.participants)",
+    )
+    participants: list[str] = param(
+        [],
+        source="[your choice; experiments.whom_to_send]",
+        help="with policy listed: staff ids to send (at most per_school per school)",
     )
     per_school: Any = param(
         [3, 3, 3, 3, 2, 2, 2, 3],

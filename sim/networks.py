@@ -22,7 +22,16 @@ import numpy as np
 
 from sim.config import NetworkConfig
 
-__all__ = ["SchoolNetwork", "generate_school_network", "network_stats"]
+__all__ = ["PUBLISHED_RANGES", "SchoolNetwork", "generate_school_network", "network_stats"]
+
+#: Published ranges for advice networks of schools of 5-13 staff (de Jong et al. 2022; Spillane,
+#: Kim & Frank 2012), the targets of MODEL.md §2 (tests/test_networks.py checks generated networks
+#: against them; imported networks are reported against them).
+PUBLISHED_RANGES: dict[str, tuple[float, float]] = {
+    "density": (0.40, 0.86),
+    "reciprocity": (0.42, 0.86),
+    "in_centralisation": (0.10, 0.29),
+}
 
 
 @dataclass(frozen=True)

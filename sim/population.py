@@ -161,28 +161,26 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
     schools = _build_schools(config, n_schools, first, size)
     school = np.repeat(np.arange(n_schools), size)
 
-    role = np.empty(n, dtype=np.int8)
-    team = np.empty(n, dtype=np.int32)
-    opinion_former = np.zeros(n, dtype=bool)
-    ties = []
-    role_rng = streams.setup("roles")
-    for s in range(n_schools):
-        sl = slice(first[s], first[s] + size[s])
-        r, t, of = _school_roles(role_rng, leaders[s], teachers[s], sc.opinion_formers[s], config)
-        role[sl], team[sl], opinion_former[sl] = r, t, of
-        attract = np.array([ROLE_ATTRACTIVENESS[Role(x)] for x in r])
-        attract[of] = config.network.hub_pull
-        net = generate_school_network(streams.setup(f"network:{s}"), t, attract, config.network)
-        ties.append((net.src + first[s], net.dst + first[s]))
+    if config.network.staff:  # an imported network (sim.network_import) instead of a generated one
+        from sim.network_import import imported_structure
 
-    seeker = np.concatenate([t[0] for t in ties]).astype(np.int64)
-    adviser = np.concatenate([t[1] for t in ties]).astype(np.int64)
+        given = imported_structure(config, streams)
+        role, team, opinion_former = given["role"], given["team"], given["opinion_former"]
+        seeker, adviser = given["seeker"], given["adviser"]
+    else:
+        given = None
+        role, team, opinion_former, seeker, adviser = _generate_structure(
+            config, streams, first, size
+        )
+
     kappa = config.network.trust_concentration
     # Opinion formers are, by definition, colleagues' *trusted* advisers (seed 000): ties to them
     # start closer to full trust.
     climate = schools.trust_climate[school[seeker]]
     bonus = config.network.opinion_former_trust_bonus * opinion_former[adviser]
     trust = _beta_mean(streams.setup("tie_trust"), climate + bonus * (1 - climate), kappa)
+    if given is not None:  # strengths given in the ties file replace the drawn trust
+        trust = np.where(np.isnan(given["strength"]), trust, given["strength"])
 
     d = config.decision
     threshold = threshold_ppf(streams.setup("threshold").random(n), d)
@@ -195,6 +193,8 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
         d.leader_trust_concentration,
     )
     pupils = np.where(role == Role.SENIOR_LEADER, sc.pupils_per_leader, sc.pupils_per_teacher)
+    if given is not None:  # pupils given in the staff file
+        pupils = np.where(np.isnan(given["pupils"]), pupils, given["pupils"])
 
     staff = Staff(
         school=school.astype(np.int32),
@@ -216,6 +216,32 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
     )
     ties = Ties(seeker=seeker, adviser=adviser, trust=trust, initial_trust=trust.copy())
     return schools, staff, ties
+
+
+def _generate_structure(
+    config: Config, streams: Streams, first: np.ndarray, size: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Roles, teams, opinion formers and advice ties of generated schools."""
+    sc = config.schools
+    n = int(size.sum())
+    leaders = np.asarray(sc.leaders, dtype=np.int64)
+    teachers = np.asarray(sc.teachers, dtype=np.int64)
+    role = np.empty(n, dtype=np.int8)
+    team = np.empty(n, dtype=np.int32)
+    opinion_former = np.zeros(n, dtype=bool)
+    ties = []
+    role_rng = streams.setup("roles")
+    for s in range(config.n_schools):
+        sl = slice(first[s], first[s] + size[s])
+        r, t, of = _school_roles(role_rng, leaders[s], teachers[s], sc.opinion_formers[s], config)
+        role[sl], team[sl], opinion_former[sl] = r, t, of
+        attract = np.array([ROLE_ATTRACTIVENESS[Role(x)] for x in r])
+        attract[of] = config.network.hub_pull
+        net = generate_school_network(streams.setup(f"network:{s}"), t, attract, config.network)
+        ties.append((net.src + first[s], net.dst + first[s]))
+    seeker = np.concatenate([t[0] for t in ties]).astype(np.int64)
+    adviser = np.concatenate([t[1] for t in ties]).astype(np.int64)
+    return role, team, opinion_former, seeker, adviser
 
 
 def _build_schools(config: Config, n_schools: int, first: np.ndarray, size: np.ndarray) -> Schools:

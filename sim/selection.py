@@ -111,3 +111,11 @@ def _early_career(config, schools, staff, ties, streams) -> np.ndarray:
         [staff.role == Role.SENIOR_LEADER, staff.role == Role.EARLY_CAREER], [-10.0, 1.0], 0.0
     )
     return _pick(priority * 1e6 - indegree, schools, config.selection.per_school)
+
+
+@_policy("listed")
+def _listed(config, schools, staff, ties, streams) -> np.ndarray:
+    """The staff named in ``selection.participants`` (ids; at most ``per_school`` a school)."""
+    from sim.network_import import listed_participants
+
+    return listed_participants(config, schools, staff)
