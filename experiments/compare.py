@@ -29,7 +29,7 @@ from experiments.cells import run_cell
 from experiments.executors import make_executor
 from experiments.settings import CompareSettings, arm_configs, build_settings, settings_dict
 from sim.config import ConfigError
-from sim.fileio import write_json_atomic
+from sim.fileio import write_json_atomic, write_text_atomic
 from sim.provenance import provenance
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +49,7 @@ def _check_resume(out: Path, settings: dict) -> None:
             raise ConfigError(f"{out} exists and is not a comparison folder; choose another name=")
         return
     previous = json.loads(meta_path.read_text())["settings"]
-    keep = ("experiment", "scenario", "years", "seed_start", "arm_overrides")
+    keep = ("experiment", "scenario", "years", "seed_start", "arm_overrides", "network")
     changed = [k for k in keep if previous.get(k) != settings.get(k)]
     changed += [a for a in settings["arms"] if a not in previous.get("arms", [])]
     if changed:
@@ -87,6 +87,10 @@ def run_comparison(s: CompareSettings, progress: bool = True, figures: bool = Tr
     finally:
         executor.close()
     aggregate(out, figures=figures)
+    if s.network.staff:  # an imported network: what was read and what was drawn
+        from sim.network_import import describe
+
+        write_text_atomic(out / "network.md", describe(next(iter(configs.values()))))
     return out
 
 

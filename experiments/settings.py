@@ -26,7 +26,7 @@ from sim.compose import (
 )
 from sim.config import Config, ConfigError
 
-__all__ = ["CompareSettings", "ExecutorSettings", "build_settings", "arm_configs"]
+__all__ = ["CompareSettings", "ExecutorSettings", "NetworkFiles", "build_settings", "arm_configs"]
 
 
 @dataclass
@@ -37,6 +37,19 @@ class ExecutorSettings:
     address: str = ""  # dask: the scheduler, e.g. tcp://127.0.0.1:8786
     n_jobs: int = 2  # local: worker processes
     batch_size: int = 25  # seeds per task
+
+
+@dataclass
+class NetworkFiles:
+    """An imported network (sim.network_import) every arm runs on; empty: generated networks."""
+
+    staff: str = ""
+    ties: str = ""
+    schools: str = ""
+
+    def overrides(self) -> list[str]:
+        """The model overrides that name the files (none when no file is given)."""
+        return [f"network.{k}={v}" for k, v in vars(self).items() if v]
 
 
 @dataclass
@@ -54,6 +67,7 @@ class CompareSettings:
     arm_overrides: dict[str, list[str]] = field(default_factory=dict)
     factors: dict[str, dict[str, str]] = field(default_factory=dict)  # factorial designs
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
+    network: NetworkFiles = field(default_factory=NetworkFiles)
     out_dir: str = "results/compare"
 
     @property
@@ -144,7 +158,7 @@ def arm_configs(s: CompareSettings) -> dict[str, Config]:
     """Each arm's resolved model configuration (seed set per run)."""
     configs = {}
     for arm in s.arms:
-        overrides = [*s.arm_overrides[arm], f"years={s.years}"]
+        overrides = [*s.network.overrides(), *s.arm_overrides[arm], f"years={s.years}"]
         try:
             configs[arm] = build_config(scenario=s.scenario, overrides=overrides)
         except ConfigError as exc:
