@@ -382,7 +382,8 @@ def draw_maps(
         for ax, policy in zip(axes, policies, strict=False):
             picked = set(sets[policy])
             nodes = list(range(lo, hi))
-            nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.25, arrowsize=6, width=0.6)
+            # Plain lines (arrow patches are slow to draw); most advice ties are mutual.
+            nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.25, width=0.6, arrows=False)
             sizes = 80 + 40 * indeg[lo:hi]
             colours = ["#d95f02" if data.ids[i] in picked else "#bdbdbd" for i in nodes]
             shapes = {"s": [], "o": []}
@@ -412,11 +413,11 @@ def draw_maps(
         for ax in axes[len(policies) :]:
             ax.axis("off")
         fig.suptitle(
-            f"{sid}: advice map (arrow: seeker to adviser; size: times named; square: senior "
-            "leader; orange: sent)",
+            f"{sid}: advice map (line: an advice tie; size: times named as adviser; square: "
+            "senior leader; orange: sent)",
             fontsize=9,
         )
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.92, hspace=0.15, wspace=0.05)
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in sid)
         path = folder / f"map_{safe}.png"
         with atomic_path(path) as tmp:
