@@ -69,7 +69,9 @@ def test_round_trip_of_another_scenario_with_levers(tmp_path):
     imported = sim.simulate("from_files", seed=3, overrides=files_overrides(tmp_path))
     # from_files has other defaults; the per-school values come from the file.
     assert imported.config.leadership.collab_hours_per_week == [0, 1, 2, 1, 0.5, 1.5]
-    same = sim.simulate("secondary_trust", seed=3, overrides=(*overrides, *files_overrides(tmp_path)))
+    same = sim.simulate(
+        "secondary_trust", seed=3, overrides=(*overrides, *files_overrides(tmp_path))
+    )
     assert_same_run(generated, same)
 
 
@@ -166,8 +168,10 @@ CASES = {
     "empty file": ({"ties": ""}, "ties.csv: the file is empty"),
     "header only": ({"staff": "id,school,role\n"}, "staff.csv: the file has a header but no rows"),
     "wrong encoding": (
-        {"staff": (STAFF + "A4,A,teacher\n").replace("A4", "Zo\u00eb").encode("latin-1"),
-         "schools": "id,phase,size\nA,primary,4\n"},
+        {
+            "staff": (STAFF + "A4,A,teacher\n").replace("A4", "Zo\u00eb").encode("latin-1"),
+            "schools": "id,phase,size\nA,primary,4\n",
+        },
         "staff.csv row 5: not UTF-8 text (byte 0xeb); save the file as 'CSV UTF-8'",
     ),
     "non-numeric strength": (
@@ -222,7 +226,11 @@ def test_several_problems_give_one_line_each(tmp_path):
     with pytest.raises(NetworkDataError) as info:
         sim.build_config("from_files", overrides=overrides)
     lines = str(info.value).splitlines()
-    assert [line.split(",")[0] for line in lines] == ["ties.csv row 5", "ties.csv row 6", "ties.csv row 7"]
+    assert [line.split(",")[0] for line in lines] == [
+        "ties.csv row 5",
+        "ties.csv row 6",
+        "ties.csv row 7",
+    ]
 
 
 def test_data_error_on_the_command_line_exits_2_and_writes_nothing(tmp_path, capsys):
@@ -239,7 +247,10 @@ def test_data_error_on_the_command_line_exits_2_and_writes_nothing(tmp_path, cap
     [
         ([], "scenario=from_files needs network.staff, network.ties and network.schools"),
         (["network.staff=staff.csv"], "network.staff needs network.ties and network.schools too"),
-        (["selection.policy=listed", "scenario=new_forest"], "selection.policy=listed needs an imported network"),
+        (
+            ["selection.policy=listed", "scenario=new_forest"],
+            "selection.policy=listed needs an imported network",
+        ),
     ],
 )
 def test_configuration_errors(overrides, message):
@@ -248,17 +259,31 @@ def test_configuration_errors(overrides, message):
 
 
 def test_listed_participants_must_be_staff():
-    over = [*files_overrides(EXAMPLE), "selection.policy=listed", "selection.participants=[ASH01,XX99]"]
-    with pytest.raises(ConfigError, match="selection.participants: 'XX99' is not a member of staff"):
+    over = [
+        *files_overrides(EXAMPLE),
+        "selection.policy=listed",
+        "selection.participants=[ASH01,XX99]",
+    ]
+    with pytest.raises(
+        ConfigError, match="selection.participants: 'XX99' is not a member of staff"
+    ):
         sim.build_config("from_files", overrides=over)
 
 
 def test_listed_policy_sends_exactly_the_named_staff():
-    over = [*files_overrides(EXAMPLE), "selection.policy=listed", "selection.participants=[ASH03,BEE05,BEE06]"]
+    over = [
+        *files_overrides(EXAMPLE),
+        "selection.policy=listed",
+        "selection.participants=[ASH03,BEE05,BEE06]",
+    ]
     cfg = sim.build_config("from_files", overrides=over)
     model = KnowledgeMobilisationModel(cfg)
     ids = staff_ids(cfg)
-    assert sorted(ids[i] for i in np.flatnonzero(model.staff.participant)) == ["ASH03", "BEE05", "BEE06"]
+    assert sorted(ids[i] for i in np.flatnonzero(model.staff.participant)) == [
+        "ASH03",
+        "BEE05",
+        "BEE06",
+    ]
 
 
 # -- whom to send ---------------------------------------------------------------------------------
@@ -267,7 +292,13 @@ def test_listed_policy_sends_exactly_the_named_staff():
 def test_schools_do_not_interact():
     """The greedy search tries every school's candidates in the same runs; that needs this."""
     a = KnowledgeMobilisationModel(sim.build_config(seed=4)).run()
-    cfg = sim.build_config(seed=4, overrides=("selection.per_school=[1,3,3,3,2,2,2,3]", "selection.leaders_per_school=[1,2,2,2,1,1,1,1]"))
+    cfg = sim.build_config(
+        seed=4,
+        overrides=(
+            "selection.per_school=[1,3,3,3,2,2,2,3]",
+            "selection.leaders_per_school=[1,2,2,2,1,1,1,1]",
+        ),
+    )
     b = KnowledgeMobilisationModel(cfg).run()
     sa, sb = a.record.totals().stages, b.record.totals().stages
     assert not np.array_equal(sa[:, 0], sb[:, 0])  # school 0 changed
