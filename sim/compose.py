@@ -23,6 +23,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim.config import Config, ConfigError
+from sim.network_import import network_overrides
 
 __all__ = ["CONFIG_DIR", "build_config", "config_from_dictconfig", "available_options"]
 
@@ -66,25 +67,19 @@ def build_config(
     all_overrides.extend(overrides)
     # An imported network (network.staff/ties/schools): its files set schools, staff numbers and
     # levers, placed before the caller's overrides (sim.network_import).
-    all_overrides[:0] = _network_overrides(tuple(all_overrides))
+    extra = network_overrides(_compose_cached(tuple(all_overrides)))
     # Composing costs tens of milliseconds; cache it, and hand each caller its own copy.
-    return copy.deepcopy(_build_config_cached(tuple(all_overrides)))
-
-
-def _network_overrides(overrides: tuple[str, ...]) -> list[str]:
-    from sim.network_import import network_overrides
-
-    return network_overrides(_compose_cached(overrides))
-
-
-@functools.lru_cache(maxsize=64)
-def _compose_cached(overrides: tuple[str, ...]) -> DictConfig:
-    return _compose(list(overrides))
+    return copy.deepcopy(_build_config_cached(tuple([*extra, *all_overrides])))
 
 
 @functools.lru_cache(maxsize=256)
 def _build_config_cached(overrides: tuple[str, ...]) -> Config:
-    return config_from_dictconfig(_compose(list(overrides)))
+    return config_from_dictconfig(_compose_cached(overrides))
+
+
+@functools.lru_cache(maxsize=256)
+def _compose_cached(overrides: tuple[str, ...]) -> DictConfig:
+    return _compose(list(overrides))
 
 
 def check_override_syntax(overrides) -> None:
