@@ -2,7 +2,9 @@
 
 Each agent owns a permanent ``slot``; its attributes read and write the arrays in
 ``model.staff`` (:class:`sim.population.Staff`), so ``AgentSet`` queries, notebooks and the
-workshop page see real agents while every weekly process updates everyone at once.
+workshop page see real agents while every weekly process updates everyone at once. Setting an
+attribute through an agent (``agent.trust_in_leaders = 0``) writes the array in place and bumps
+its version (:mod:`sim.versioning`), so whatever the model derived from it is recomputed.
 
 Three agent types, as users name them (MODEL.md §2):
 
@@ -40,7 +42,9 @@ class _StateView:
         return getattr(agent.model.staff, self.name)[agent.slot].item()
 
     def __set__(self, agent: StaffMember, value: Any) -> None:
-        getattr(agent.model.staff, self.name)[agent.slot] = value
+        staff = agent.model.staff
+        getattr(staff, self.name)[agent.slot] = value
+        staff.touch(self.name)  # in place: bump the version so derived caches are recomputed
 
 
 class StaffMember(mesa.Agent):
@@ -80,7 +84,9 @@ class StaffMember(mesa.Agent):
     @stage.setter
     def stage(self, value: str | int) -> None:
         code = Stage[value.upper()] if isinstance(value, str) else Stage(value)
-        self.model.staff.stage[self.slot] = code
+        staff = self.model.staff
+        staff.stage[self.slot] = code
+        staff.touch("stage")
 
     @property
     def role(self) -> str:

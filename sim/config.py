@@ -50,6 +50,26 @@ class ConfigError(ValueError):
     """An invalid configuration; the message is one line naming the key and what is allowed."""
 
 
+class Section:
+    """Base of every configuration section: assigning a key it does not declare is an error.
+
+    ``cfg.leadership.involvment = 0.5`` (a typo) raises :class:`ConfigError` naming the key and
+    the allowed keys, instead of adding an attribute no process reads.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        fields = self.__dataclass_fields__  # type: ignore[attr-defined]
+        if name not in fields:
+            prefix = _SECTION_KEYS.get(type(self), "")
+            allowed = ", ".join(prefix + n for n in fields)
+            raise ConfigError(f"unknown key '{prefix}{name}'; allowed keys here: {allowed}")
+        object.__setattr__(self, name, value)
+
+
+#: The key prefix of each section class ("leadership." for LeadershipConfig), filled in below.
+_SECTION_KEYS: dict[type, str] = {}
+
+
 def param(
     default: Any,
     *,
@@ -97,7 +117,7 @@ def param(
 
 
 @dataclass
-class SchoolsConfig:
+class SchoolsConfig(Section):
     """Schools, staff and pupils (ODD §2)."""
 
     phase: str = param(
@@ -180,7 +200,7 @@ class SchoolsConfig:
 
 
 @dataclass
-class NetworkConfig:
+class NetworkConfig(Section):
     """Within-school advice networks (ODD §2)."""
 
     p_within_team: float = param(
@@ -249,7 +269,7 @@ class NetworkConfig:
 
 
 @dataclass
-class PLNConfig:
+class PLNConfig(Section):
     """The Professional Learning Network (ODD §2, §4 PLN learning)."""
 
     workshop_weeks: list[int] = param(
@@ -338,7 +358,7 @@ class PLNConfig:
 
 
 @dataclass
-class SelectionConfig:
+class SelectionConfig(Section):
     """Who is sent to the PLN (ODD §4.4 participant selection)."""
 
     policy: str = param(
@@ -379,7 +399,7 @@ class SelectionConfig:
 
 
 @dataclass
-class StrategyConfig:
+class StrategyConfig(Section):
     """How the knowledge is mobilised back in school (ODD §4.3)."""
 
     name: str = param(
@@ -435,7 +455,7 @@ class StrategyConfig:
 
 
 @dataclass
-class ModeConfig:
+class ModeConfig(Section):
     """How mobilisation is carried out (seed 003): champions, learning conversations, or both."""
 
     name: str = param(
@@ -453,7 +473,7 @@ class ModeConfig:
 
 
 @dataclass
-class LeadershipConfig:
+class LeadershipConfig(Section):
     """Leadership levers, per school (ODD §4.4)."""
 
     in_improvement_plan: Any = param(
@@ -563,7 +583,7 @@ class LeadershipConfig:
 
 
 @dataclass
-class DecisionConfig:
+class DecisionConfig(Section):
     """Readiness, thresholds, capacity and transitions (ODD §4.2)."""
 
     w_social: float = param(
@@ -669,7 +689,7 @@ class DecisionConfig:
 
 
 @dataclass
-class ConversationConfig:
+class ConversationConfig(Section):
     """Conversation along advice ties (ODD §4.1)."""
 
     contact_rate: float = param(
@@ -697,7 +717,7 @@ class ConversationConfig:
 
 
 @dataclass
-class PracticeConfig:
+class PracticeConfig(Section):
     """Classroom practice, stages and lapse (ODD §4.5)."""
 
     quality_rate: float = param(
@@ -786,7 +806,7 @@ class PracticeConfig:
 
 
 @dataclass
-class TrustConfig:
+class TrustConfig(Section):
     """Trust updates on advice ties (ODD §3 step 9)."""
 
     gain: float = param(
@@ -806,7 +826,7 @@ class TrustConfig:
 
 
 @dataclass
-class TurnoverConfig:
+class TurnoverConfig(Section):
     """Staff turnover at school-year ends (MODEL.md §3 step 2)."""
 
     rate: float = param(
@@ -820,7 +840,7 @@ class TurnoverConfig:
 
 
 @dataclass
-class OutcomesConfig:
+class OutcomesConfig(Section):
     """Pupil outcomes and costs (ODD §4.6)."""
 
     effect_per_year: float = param(
@@ -840,7 +860,7 @@ class OutcomesConfig:
 
 
 @dataclass
-class Config:
+class Config(Section):
     """A whole run's configuration: scenario name, seed, horizon and one section per module."""
 
     scenario: str = param("new_forest", source="[seed 000]", help="name of the scenario preset")
@@ -901,13 +921,13 @@ class Config:
             if meta.get("per_school"):
                 value = _per_school(key, value, n_schools)
                 for v in value:
-                    _check_value(key, v, f, meta)
+                    check_value(key, v, f)
                 setattr(section, f.name, value)
             elif isinstance(value, list):
                 for v in value:
-                    _check_value(key, v, f, meta)
+                    check_value(key, v, f)
             else:
-                _check_value(key, value, f, meta)
+                check_value(key, value, f)
 
     def _validate_combinations(self) -> None:
         from sim.strategies import STRATEGIES  # the registry is the list of allowed strategies
@@ -955,6 +975,11 @@ class Config:
             raise ConfigError("practice.q_embed must be at least practice.q_adopt")
 
 
+_SECTION_KEYS.update(
+    {f.default_factory: f.name + "." for f in dataclasses.fields(Config) if f.default_factory}
+)
+
+
 def _per_school(key: str, value: Any, n_schools: int | None) -> list[Any]:
     """Normalise a per-school value to a list of length ``n_schools``."""
     if isinstance(value, list | tuple):
@@ -973,9 +998,10 @@ def _per_school(key: str, value: Any, n_schools: int | None) -> list[Any]:
     return [value] * (n_schools or 1)
 
 
-def _check_value(key: str, value: Any, f: dataclasses.Field, meta: Any) -> None:
+def check_value(key: str, value: Any, f: dataclasses.Field) -> None:
     """Check one scalar against the field's declared type, range and choices."""
-    expected = _scalar_type(f)
+    meta = f.metadata
+    expected = scalar_type(f)
     if expected is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{key} must be true or false (got {value!r})")
@@ -1002,7 +1028,7 @@ def _check_value(key: str, value: Any, f: dataclasses.Field, meta: Any) -> None:
         raise ConfigError(f"{key} = {value!r} is out of range; allowed: {rng}")
 
 
-def _scalar_type(f: dataclasses.Field) -> type | None:
+def scalar_type(f: dataclasses.Field) -> type | None:
     """The scalar type a field holds (for per-school and list fields, the element type)."""
     default = f.default
     if default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:

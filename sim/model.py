@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import mesa
 import numpy as np
 
 from sim.agents import Leader, OpinionFormer, StaffMember, Teacher
 from sim.config import Config
+from sim.levers import Levers
 from sim.loop import WEEKLY_ORDER
 from sim.modes import make_mode
 from sim.population import Role, build_population
@@ -18,11 +20,12 @@ from sim.processes.calendar import WEEKS_PER_YEAR
 from sim.processes.outcomes import Record
 from sim.rng import Streams
 from sim.selection import select_participants
+from sim.versioning import Versioned, next_stamp
 
 __all__ = ["KnowledgeMobilisationModel"]
 
 
-class KnowledgeMobilisationModel(mesa.Model):
+class KnowledgeMobilisationModel(Versioned, mesa.Model):
     """Knowledge mobilisation from a PLN into its member schools.
 
     State lives in arrays indexed by permanent slot (``staff``, ``ties``, ``schools``); the
@@ -37,8 +40,13 @@ class KnowledgeMobilisationModel(mesa.Model):
             in reference implementations here.
         validated: The caller has just validated ``config`` (skips validating it again).
 
+    State that caches are derived from is versioned (:mod:`sim.versioning`): assigning one of
+    the model's attributes, or an array of ``staff`` or ``ties``, bumps its version stamp; the
+    agent views bump it when they write in place.
+
     Attributes:
-        config: The validated configuration.
+        config: The validated configuration (the levers' values at the start).
+        levers: The current per-school leadership levers (:class:`~sim.levers.Levers`).
         streams: The run's named random streams.
         schools, staff, ties: The state arrays.
         now: This week's context (set by the calendar, filled in by processes).
@@ -70,17 +78,10 @@ class KnowledgeMobilisationModel(mesa.Model):
         #: Number of staff selected for the PLN at the start (turnover may take some away).
         self.participants_selected = int(staff.participant.sum())
 
-        # Per-slot views of school levers. Arrays are replaced, never written in place, when they
-        # change (turnover, leaders taking control back), so processes can cache on identity.
-        self.free_hours = staff.capacity + schools.collab_hours[staff.school]
-        howto = np.minimum(
-            schools.howto_support + config.leadership.research_lead_support * schools.research_lead,
-            1.0,
-        )
-        self.howto_of_staff = howto[staff.school]
-        self.signal_of_staff = schools.signal[staff.school]
-        #: Distributed leadership in force (leaders may take control back after a failure).
-        self.distributed = schools.distributed_leadership.copy()
+        #: The per-school leadership levers, read by the processes every week (see set_lever).
+        self.levers = Levers(config.leadership)
+        #: Caches of values derived from versioned state: name -> (key, value, stamp).
+        self._derived: dict[str, tuple[tuple, np.ndarray, int]] = {}
         #: Schools whose leaders took control back after a visible failure.
         self.control_taken = np.zeros(schools.n, dtype=bool)
 
@@ -96,12 +97,89 @@ class KnowledgeMobilisationModel(mesa.Model):
         self.week = 0
         self.horizon_weeks = config.years * WEEKS_PER_YEAR
         self.now = WeekContext()
-        self._trust_total: tuple[np.ndarray, np.ndarray] | None = None
         self.record = Record(self.horizon_weeks, staff.n, schools.first_slot, staff.school)
         self.mode = make_mode(config.mode.name, self)
         self.processes = [cls(self) for cls in (order or WEEKLY_ORDER)]
         self.agent_at = self._create_agents()
         self.running = True
+
+    # -- levers and what is derived from them --------------------------------------------------
+
+    def set_lever(self, school: int | None, name: str, value: Any) -> None:
+        """Change a leadership lever from the next step on.
+
+        Args:
+            school: The school's index, or ``None`` for every school.
+            name: A per-school ``leadership.*`` parameter (:data:`sim.levers.LEVER_NAMES`), e.g.
+                ``"in_improvement_plan"``, ``"involvement"``, ``"collab_hours_per_week"``.
+            value: A value the configuration would accept for that key.
+
+        The processes read the levers every week, so the change takes effect from the next
+        call of :meth:`step`; weeks already run are not changed. ``config`` keeps the values the
+        run started with.
+
+        Raises:
+            ConfigError: Unknown lever or school, or a value outside the lever's allowed range.
+
+        """
+        self.levers.set(school, name, value)
+
+    def derived(self, name: str, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """A value computed from versioned state, recomputed only when ``key`` changes."""
+        cached = self._derived.get(name)
+        if cached is None or cached[0] != key:
+            cached = (key, compute(), next_stamp())
+            self._derived[name] = cached
+        return cached[1]
+
+    def stamp(self, name: str) -> int:
+        """The stamp of the derived value ``name`` (changes whenever the value is recomputed)."""
+        getattr(self, name)  # bring it up to date
+        return self._derived[name][2]
+
+    def _free_hours_key(self) -> tuple:
+        return (self.staff.version("capacity"), self.levers.version)
+
+    @property
+    def free_hours(self) -> np.ndarray:
+        """Each person's free hours a week: capacity plus the school's allocated collaboration."""
+        return self.derived(
+            "free_hours",
+            self._free_hours_key(),
+            lambda: self.staff.capacity + self.levers.collab_hours[self.staff.school],
+        )
+
+    @free_hours.setter
+    def free_hours(self, value: np.ndarray) -> None:
+        # An explicit value (tests use it) holds until capacity or a lever changes.
+        self._derived["free_hours"] = (self._free_hours_key(), value, next_stamp())
+
+    @property
+    def distributed(self) -> np.ndarray:
+        """Distributed leadership in force: the lever, or 0 where leaders took control back."""
+        return self.derived(
+            "distributed",
+            (self.levers.version, self.version("control_taken")),
+            lambda: np.where(self.control_taken, 0.0, self.levers.distributed_leadership),
+        )
+
+    @property
+    def signal_of_staff(self) -> np.ndarray:
+        """The school's signal P_s, per person."""
+        return self.derived(
+            "signal_of_staff",
+            (self.levers.version,),
+            lambda: self.levers.signal[self.staff.school],
+        )
+
+    @property
+    def howto_of_staff(self) -> np.ndarray:
+        """The school's how-to support (with a research lead's), per person."""
+        return self.derived(
+            "howto_of_staff",
+            (self.levers.version,),
+            lambda: self.levers.howto[self.staff.school],
+        )
 
     def refresh_perception(self) -> None:
         """Set what each person perceives of the school's levers (only when it changes).
@@ -112,13 +190,14 @@ class KnowledgeMobilisationModel(mesa.Model):
         "when people return from network meetings it goes out of sight" (seed 001). Participants
         also get the facilitator's how-to support while the PLN is supported. The mode decides
         how deep the collaboration is for those reached (learning conversations: joint work).
+        Each recomputation bumps ``version("perception")``.
         """
         staff, now = self.staff, self.now
         key = (
             now.support_active,
-            self.exposed.tobytes(),
-            self.out_of_sight.tobytes(),
-            staff.participant.tobytes(),
+            self.version("exposed", "out_of_sight"),
+            staff.version("participant"),
+            self.levers.version,
         )
         if key == self._perception_key:
             return
@@ -127,20 +206,23 @@ class KnowledgeMobilisationModel(mesa.Model):
         reached = staff.participant | (self.exposed & ~self.out_of_sight[staff.school])
         now.reached = reached
         now.signal = np.where(reached, self.signal_of_staff, 0.0)
+        howto = self.howto_of_staff
         now.support = np.where(
             staff.participant,
-            np.maximum(self.howto_of_staff, facilitator),
-            np.where(reached, self.howto_of_staff, 0.0),
+            np.maximum(howto, facilitator),
+            np.where(reached, howto, 0.0),
         )
         now.depth = self.mode.depth(reached)
+        self.touch("perception")
 
     def trust_by_seeker(self) -> np.ndarray:
         """Total trust on each person's advice ties (cached until tie trust changes)."""
-        trust = self.ties.trust
-        if self._trust_total is None or self._trust_total[0] is not trust:
-            total = np.bincount(self.ties.seeker, weights=trust, minlength=self.staff.n)
-            self._trust_total = (trust, total)
-        return self._trust_total[1]
+        ties = self.ties
+        return self.derived(
+            "trust_by_seeker",
+            ties.version("trust"),
+            lambda: np.bincount(ties.seeker, weights=ties.trust, minlength=self.staff.n),
+        )
 
     def _create_agents(self) -> list[StaffMember]:
         staff = self.staff

@@ -2,8 +2,10 @@
 
 The model's state lives here: :class:`Staff` holds one array per state variable (one entry per
 staff slot), :class:`Ties` the advice network as edge arrays sorted by (seeker, adviser), and
-:class:`Schools` the per-school attributes and leadership levers. Mesa agents
-(:mod:`sim.agents`) are views of these arrays.
+:class:`Schools` the per-school attributes fixed for a run (the levers are in :mod:`sim.levers`).
+Mesa agents (:mod:`sim.agents`) are views of these arrays. :class:`Staff` and :class:`Ties` are
+:class:`~sim.versioning.Versioned`: assigning an array bumps its version stamp, which
+invalidates caches derived from it; whoever writes into an array in place calls ``touch``.
 
 Everything here is drawn once, at set-up, from streams no strategy or lever touches
 (``Streams.setup``): roles, traits, teams and networks are identical across arms of an
@@ -18,9 +20,10 @@ from enum import IntEnum
 import numpy as np
 from scipy import special
 
-from sim.config import SESSION_PERIOD_WEEKS, Config
+from sim.config import Config
 from sim.networks import generate_school_network
 from sim.rng import Streams
+from sim.versioning import Versioned
 
 __all__ = [
     "ROLES",
@@ -83,26 +86,20 @@ ROLE_ATTRACTIVENESS = {
 
 @dataclass
 class Schools:
-    """Per-school attributes and levers, as arrays of length ``n``."""
+    """Per-school attributes fixed for a run, as arrays of length ``n``.
+
+    The leadership levers, which may change mid-run, are in :class:`sim.levers.Levers`.
+    """
 
     n: int
     first_slot: np.ndarray
     size: np.ndarray
     trust_climate: np.ndarray
     disadvantage: np.ndarray
-    formalisation: np.ndarray  # F in [0, 1]
-    signal: np.ndarray  # P_s = F (0.5 + 0.5 L) / (1 + d (priorities - 1))
-    involvement: np.ndarray  # L
-    howto_support: np.ndarray  # H
-    distributed_leadership: np.ndarray  # D
-    collab_hours: np.ndarray  # hours/week allocated to every member of staff
-    session_period: np.ndarray  # weeks between whole-staff sessions
-    release: np.ndarray  # participants released for workshops
-    research_lead: np.ndarray  # a dedicated research lead
 
 
 @dataclass
-class Staff:
+class Staff(Versioned):
     """State of every staff member, one entry per permanent slot."""
 
     school: np.ndarray
@@ -134,7 +131,7 @@ class Staff:
 
 
 @dataclass
-class Ties:
+class Ties(Versioned):
     """Directed advice ties ``seeker -> adviser`` with trust weights, sorted by (seeker, adviser)."""
 
     seeker: np.ndarray
@@ -245,30 +242,12 @@ def _generate_structure(
 
 
 def _build_schools(config: Config, n_schools: int, first: np.ndarray, size: np.ndarray) -> Schools:
-    lv = config.leadership
-    formal = (
-        np.asarray(lv.in_improvement_plan, float)
-        + np.asarray(lv.in_performance_targets, float)
-        + np.asarray(lv.governors_engaged, float)
-    ) / 3.0
-    involvement = np.asarray(lv.involvement, float)
-    priorities = np.asarray(lv.plan_priorities, float)
-    signal = formal * (0.5 + 0.5 * involvement) / (1.0 + lv.priority_dilution * (priorities - 1))
     return Schools(
         n=n_schools,
         first_slot=first,
         size=size,
         trust_climate=np.asarray(config.schools.trust_climate, float),
         disadvantage=np.asarray(config.schools.disadvantage, float),
-        formalisation=formal,
-        signal=signal,
-        involvement=involvement,
-        howto_support=np.asarray(lv.howto_support, float),
-        distributed_leadership=np.asarray(lv.distributed_leadership, float),
-        collab_hours=np.asarray(lv.collab_hours_per_week, float),
-        session_period=np.array([SESSION_PERIOD_WEEKS[f] for f in lv.session_frequency]),
-        release=np.asarray(lv.release_for_workshops, bool),
-        research_lead=np.asarray(lv.research_lead, bool),
     )
 
 

@@ -52,7 +52,7 @@ class ReferenceConversation(Process):
     def converse(self, agent: StaffMember) -> None:
         """One agent asks each of its advisers, if the tie is active this week."""
         m, cfg = self.model, self.cfg
-        collab = float(m.schools.collab_hours[agent.school])
+        collab = float(m.levers.collab_hours[agent.school])
         scale = cfg.contact_rate * (1.0 + cfg.collab_boost * collab)
         heard = False
         gain = 0.0
@@ -141,7 +141,7 @@ class ReferenceDecision(Process):
         if persuaded and resistant:  # convinced at last: stops resisting, becomes interested
             self.pending.append((agent, "interested", False))
             return
-        has_time = agent.capacity + float(m.schools.collab_hours[agent.school]) >= d.trial_hours
+        has_time = agent.capacity + float(m.levers.collab_hours[agent.school]) >= d.trial_hours
         tries_anyway = (
             d.noise_enabled
             and self.u_noise[agent.slot] < d.noise_rate

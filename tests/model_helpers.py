@@ -1,7 +1,7 @@
 """Helpers shared by the unit tests of the processes and mechanisms (``test_processes.py``,
 ``test_mechanisms.py``): building a model from ``Config()``, running single processes for a week
 and setting hand-built state. State arrays are replaced, never written in place, as the
-processes do (some readers cache on the identity of an array).
+processes do (assignment bumps the version stamps derived caches are keyed on).
 """
 
 from __future__ import annotations

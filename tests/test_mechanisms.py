@@ -406,7 +406,7 @@ def test_turnover_leavers_are_replaced_by_unaware_newcomers_with_fresh_traits():
     assert np.array_equal(m.now.stage_at_start, s.stage)
     assert not m.now.reached.any()
     assert np.all(m.now.signal == 0) and np.all(m.now.support == 0)
-    np.testing.assert_allclose(m.free_hours, s.capacity + m.schools.collab_hours[s.school])
+    np.testing.assert_allclose(m.free_hours, s.capacity + m.levers.collab_hours[s.school])
     assert m.participants_selected == part.sum()  # the summary counts those selected at start
     for key, before in old.items():
         assert np.all(getattr(s, key) != before), key
@@ -540,9 +540,9 @@ def test_out_of_sight_hazard_follows_the_formula():
         cfg.leadership.out_of_sight_rate = 1.0
 
     m = make_model(edit)
-    f = m.schools.formalisation
+    f = m.levers.formalisation
     np.testing.assert_allclose(f, [0, 1, 0, 1, 0, 1, 0, 1 / 3])
-    hazard = (1 - m.schools.involvement) * (1 - 0.5 * f)
+    hazard = (1 - m.levers.involvement) * (1 - 0.5 * f)
     weeks = 400
     share = weekly_share_changing_sight(m, out_of_sight=False, weeks=weeks)
     assert share[0] == share[1] == 0 and share[2] == 1
@@ -556,7 +556,7 @@ def test_back_in_sight_with_probability_rate_times_involvement():
     never comes back without a workshop.
     """
     m = make_model(levers)
-    p_back = m.config.leadership.back_in_sight_rate * m.schools.involvement
+    p_back = m.config.leadership.back_in_sight_rate * m.levers.involvement
     weeks = 400
     share = weekly_share_changing_sight(m, out_of_sight=True, weeks=weeks)
     assert share[2] == share[3] == share[7] == 0
@@ -682,7 +682,7 @@ def test_leaders_always_take_control_back_at_zero_distributed_leadership():
     loss = m.config.leadership.control_back_trust_loss
     expected = np.where(hit[m.staff.school], tau * (1 - loss), tau)
     np.testing.assert_allclose(m.staff.trust_in_leaders, expected)
-    assert np.array_equal(m.schools.distributed_leadership, np.array(d))  # the lever is kept
+    assert np.array_equal(m.levers.distributed_leadership, np.array(d))  # the lever is kept
     after = m.staff.trust_in_leaders
     for week in range(11, 20):
         begin_week(m, week)
@@ -701,8 +701,7 @@ def test_leaders_take_control_back_with_probability_one_minus_d():
     trust = proc(m, TrustUpdate)
     taken, weeks = 0, 150
     for week in range(weeks):
-        m.distributed = np.full(8, 0.6)
-        m.control_taken = np.zeros(8, dtype=bool)
+        m.control_taken = np.zeros(8, dtype=bool)  # D in force is the lever again
         begin_week(m, week)
         failed_everywhere(m, range(8))
         trust.step(week)
@@ -728,7 +727,8 @@ def test_after_control_is_taken_back_sessions_reach_less_and_routines_no_longer_
     rate = m.config.strategy.session_learn_rate
     gains = []
     for distributed in (1.0, 0.0):
-        m.distributed = np.full(8, distributed)
+        m.control_taken = np.full(8, distributed == 0.0)  # taken back: D in force is 0
+        assert np.all(m.distributed == distributed)
         staff.knowledge = np.where(part, 1.0, 0.0)
         begin_week(m, 0)
         hold_sessions(m, np.ones(staff.n, dtype=bool), 0)
@@ -739,7 +739,8 @@ def test_after_control_is_taken_back_sessions_reach_less_and_routines_no_longer_
     practice = proc(m, Practice)
     embedded = []
     for distributed in (1.0, 0.0):
-        m.distributed = np.full(8, distributed)
+        m.control_taken = np.full(8, distributed == 0.0)  # taken back: D in force is 0
+        assert np.all(m.distributed == distributed)
         set_stage(m, Stage.ADOPTED)
         staff.quality = np.full(staff.n, 0.9)
         staff.knowledge = np.ones(staff.n)
@@ -871,7 +872,7 @@ def test_broadcast_sends_materials_in_the_first_workshop_week_only():
     assert not staff.participant.any()
     k0 = np.random.default_rng(9).uniform(0, 0.5, staff.n)
     staff.knowledge = k0.copy()
-    hours = m.schools.collab_hours * m.schools.size
+    hours = m.levers.collab_hours * m.schools.size
     run_weeks(m, range(4), [Mobilisation])
     assert np.all(staff.stage == Stage.UNAWARE)
     np.testing.assert_array_equal(staff.knowledge, k0)
@@ -1194,8 +1195,8 @@ def test_leadership_full_documented_values():
     assert lv.research_lead == [True] * 8 and lv.plan_priorities == [1] * 8
     assert lv.governors_engaged == [True] * 8 and lv.howto_support == [0.8] * 8
     m = KnowledgeMobilisationModel(cfg)
-    np.testing.assert_allclose(m.schools.formalisation, 1.0)
-    np.testing.assert_allclose(m.schools.signal, 0.9)  # F (0.5 + 0.5 L) / (1 + d 0)
+    np.testing.assert_allclose(m.levers.formalisation, 1.0)
+    np.testing.assert_allclose(m.levers.signal, 0.9)  # F (0.5 + 0.5 L) / (1 + d 0)
     # research lead adds its support: min(0.8 + 0.2, 1)
     np.testing.assert_allclose(m.howto_of_staff, 1.0)
 

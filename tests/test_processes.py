@@ -188,7 +188,7 @@ def test_calendar_records_stage_at_start_and_resets_weekly_scratch():
     assert not m.now.pressured.any()
     assert not m.now.active_ties.any() and not m.now.helpful_ties.any()
     lead_hours = m.config.leadership.research_lead_hours * np.array(research_lead)
-    np.testing.assert_allclose(m.now.hours, m.schools.collab_hours * m.schools.size + lead_hours)
+    np.testing.assert_allclose(m.now.hours, m.levers.collab_hours * m.schools.size + lead_hours)
 
 
 # -- 3. PLN learning -------------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def test_pln_only_participants_attend_and_only_in_workshop_weeks():
     assert np.all(m.staff.stage[~part] == Stage.UNAWARE)
     assert m.pln_started.all()
     hours = m.config.pln.workshop_hours * np.bincount(m.staff.school[part], minlength=8)
-    np.testing.assert_allclose(m.now.hours - m.schools.collab_hours * m.schools.size, hours)
+    np.testing.assert_allclose(m.now.hours - m.levers.collab_hours * m.schools.size, hours)
 
 
 def test_pln_no_workshop_after_support_ends():
@@ -378,7 +378,7 @@ def test_sessions_close_the_gap_to_the_best_participant():
     k0 = rng.uniform(0, 1, staff.n)
     staff.knowledge = k0.copy()
     best = np.array([k0[part & (staff.school == s)].max() for s in range(8)])[staff.school]
-    hours_before = m.schools.collab_hours * m.schools.size
+    hours_before = m.levers.collab_hours * m.schools.size
     begin_week(m, 5)
     proc(m, Mobilisation).step(5)
     reach = m.config.strategy.session_learn_rate * (0.5 + 0.5 * np.array(d))[staff.school]
@@ -586,7 +586,7 @@ def test_conversation_tie_activity_rises_with_trust():
     rng = np.random.default_rng(4)
     m.ties.trust = rng.uniform(0, 1, m.ties.n)
     cfg = m.config.conversation
-    hours = m.schools.collab_hours[m.staff.school[m.ties.seeker]]
+    hours = m.levers.collab_hours[m.staff.school[m.ties.seeker]]
     p = np.minimum(1.0, cfg.contact_rate * (1 + cfg.collab_boost * hours) * m.ties.trust)
     count = np.zeros(m.ties.n)
     for week in range(WEEKS_PER_YEAR):

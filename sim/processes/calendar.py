@@ -33,10 +33,7 @@ class Calendar(Process):
         self._no_one.flags.writeable = False
         self._no_tie = np.zeros(model.ties.n, dtype=bool)
         self._no_tie.flags.writeable = False
-        sch = model.schools
-        lead_hours = model.config.leadership.research_lead_hours * sch.research_lead
-        self._allocated_hours = sch.collab_hours * sch.size + lead_hours
-        self._allocated_hours.flags.writeable = False
+        self._levers_version = -1
 
     def step(self, week: int) -> None:
         """Set up this week's context."""
@@ -52,7 +49,14 @@ class Calendar(Process):
         now.support_active = year < support_years
         now.support_ended = support_years > 0 and not now.support_active
         now.workshop_week = now.support_active and week_of_year in self._workshop_weeks
-        now.session_week = now.week_in_term % m.schools.session_period == 0
+        levers = m.levers
+        if levers.version != self._levers_version:  # a lever changed (or the first week)
+            self._levers_version = levers.version
+            self._allocated_hours = (
+                levers.collab_hours * m.schools.size + levers.research_lead_hours
+            )
+            self._allocated_hours.flags.writeable = False
+        now.session_week = now.week_in_term % levers.session_period == 0
         now.stage_at_start = staff.stage.copy()
         m.refresh_perception()
         now.attended_workshop = self._no_one

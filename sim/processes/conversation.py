@@ -38,11 +38,21 @@ class Conversation(Process):
 
     def __init__(self, model) -> None:
         super().__init__(model)
-        cfg = model.config.conversation
-        self.rate = cfg.knowhow_rate
-        seeker_school = model.staff.school[model.ties.seeker]
-        self.contact_scale = cfg.contact_rate * (
-            1.0 + cfg.collab_boost * model.schools.collab_hours[seeker_school]
+        self.rate = model.config.conversation.knowhow_rate
+        self._seeker_school = model.staff.school[model.ties.seeker]
+
+    @property
+    def contact_scale(self) -> np.ndarray:
+        """Per tie: ``contact_rate * (1 + collab_boost * collab_hours_s)`` (levers may change)."""
+        m = self.model
+        cfg = m.config.conversation
+        return m.derived(
+            "conversation.contact_scale",
+            (m.levers.version,),
+            lambda: (
+                cfg.contact_rate
+                * (1.0 + cfg.collab_boost * m.levers.collab_hours[self._seeker_school])
+            ),
         )
 
     def step(self, week: int) -> None:

@@ -47,31 +47,31 @@ class Decision(Process):
         self.may_interest = stage_lookup(Stage.AWARE, Stage.LAPSED)
         self.may_try_anyway = stage_lookup(Stage.AWARE, Stage.INTERESTED)
         self._levers_key: tuple | None = None
-        self._trust_key: np.ndarray | None = None
-        self._visibility_key: np.ndarray | None = None
-        self._hours_key: np.ndarray | None = None
+        self._trust_key: tuple | None = None
+        self._visibility_key: tuple | None = None
+        self._hours_key: int | None = None
 
     def readiness(self) -> np.ndarray:
         """Readiness of every slot this week (see the class docstring)."""
         m, d = self.model, self.d
         staff, ties, now = m.staff, m.ties, m.now
         # Terms that change only when perception, trust or participants change are cached on
-        # the identity of the arrays they come from (arrays are replaced, never written in place).
-        key = (now.signal, now.support, staff.trust_in_leaders)
-        if self._levers_key is None or any(
-            a is not b for a, b in zip(key, self._levers_key, strict=True)
-        ):
+        # the version stamps of what they are derived from (sim.versioning).
+        key = (m.version("perception"), staff.version("trust_in_leaders"))
+        if key != self._levers_key:
             self._levers_key = key
             self._formal_term = d.w_formal * now.signal * staff.trust_in_leaders
             self._support_weight = d.w_support * now.support
-        if ties.trust is not self._trust_key:
-            self._trust_key = ties.trust
+        key = ties.version("trust")
+        if key != self._trust_key:
+            self._trust_key = key
             total = m.trust_by_seeker()
             self._social_weight = d.w_social * np.divide(
                 1.0, total, out=np.zeros(staff.n), where=total > 0
             )
-        if staff.participant is not self._visibility_key:
-            self._visibility_key = staff.participant
+        key = staff.version("participant")
+        if key != self._visibility_key:
+            self._visibility_key = key
             self._visibility = m.mode.visibility()
         shown = np.where(USES[staff.stage], staff.quality * self._visibility, 0.0)
         shown -= d.resistant_influence * staff.resistant
@@ -88,8 +88,8 @@ class Decision(Process):
         stage = staff.stage
         if not self.may_move[stage].any():
             return
-        if m.free_hours is not self._hours_key:
-            self._hours_key = m.free_hours
+        if m.stamp("free_hours") != self._hours_key:
+            self._hours_key = m.stamp("free_hours")
             self.has_time = m.free_hours >= d.trial_hours
         ready = self.readiness()
         act = m.streams.uniform("decision.act", week, n) < d.p_act

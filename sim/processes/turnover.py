@@ -71,5 +71,4 @@ class Turnover(Process):
         ties = m.ties
         renewed_tie = leave[ties.seeker] | leave[ties.adviser]
         ties.trust = np.where(renewed_tie, ties.initial_trust, ties.trust)
-        m.free_hours = staff.capacity + m.schools.collab_hours[staff.school]
         m.refresh_perception()

@@ -1,0 +1,139 @@
+"""The per-school leadership levers of a running model, in one place.
+
+:class:`Levers` holds the current value of every per-school ``leadership.*`` parameter (the
+levers of ODD §4.4) for every school, and what the processes derive from them: formalisation,
+the school's signal, how-to support with a research lead, session period, collaboration hours.
+The configuration holds the levers' values at the start of a run; processes read them from
+``model.levers`` every week, so a lever changed mid-run
+(:meth:`sim.model.KnowledgeMobilisationModel.set_lever`) takes effect from the next week. Every
+change bumps :attr:`Levers.version`, which invalidates whatever processes derived from them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from sim.config import (
+    SESSION_PERIOD_WEEKS,
+    ConfigError,
+    LeadershipConfig,
+    check_value,
+    scalar_type,
+)
+
+__all__ = ["LEVER_NAMES", "Levers"]
+
+_FIELDS = {f.name: f for f in dataclasses.fields(LeadershipConfig)}
+
+#: The levers: the per-school parameters of the ``leadership`` section, in declaration order.
+LEVER_NAMES: tuple[str, ...] = tuple(n for n, f in _FIELDS.items() if f.metadata["per_school"])
+
+_DTYPES = {
+    name: {float: float, int: np.int64, bool: bool}.get(scalar_type(_FIELDS[name]), object)
+    for name in LEVER_NAMES
+}
+
+
+class Levers:
+    """Current per-school leadership levers (arrays of length ``n_schools``, read-only).
+
+    Args:
+        leadership: The validated ``leadership`` section (per-school values as lists).
+
+    Attributes:
+        version: Bumped by every change; caches derived from levers compare it.
+
+    """
+
+    def __init__(self, leadership: LeadershipConfig) -> None:
+        self._scalars = leadership
+        self._values: dict[str, np.ndarray] = {}
+        for name in LEVER_NAMES:
+            values = np.asarray(getattr(leadership, name), dtype=_DTYPES[name])
+            values.flags.writeable = False
+            self._values[name] = values
+        self.n = len(self._values[LEVER_NAMES[0]])
+        self.version = 0
+        self._derive()
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("_values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def get(self, name: str) -> np.ndarray:
+        """The current values of lever ``name``, one per school."""
+        self._check_name(name)
+        return self._values[name]
+
+    def set(self, school: int | None, name: str, value: Any) -> None:
+        """Set lever ``name`` for one school (its index) or, with ``None``, for every school.
+
+        Raises:
+            ConfigError: Unknown lever or school, or a value the configuration would reject.
+
+        """
+        self._check_name(name)
+        key = f"leadership.{name}"
+        if isinstance(value, np.generic):
+            value = value.item()
+        check_value(key, value, _FIELDS[name])
+        if school is not None:
+            if isinstance(school, bool) or not isinstance(school, int | np.integer):
+                raise ConfigError(f"school must be a school index or None (got {school!r})")
+            if not 0 <= school < self.n:
+                raise ConfigError(
+                    f"school = {school} is out of range; allowed: 0 to {self.n - 1}, or None"
+                )
+        values = self._values[name].copy()
+        if school is None:
+            values[:] = value
+        else:
+            values[school] = value
+        values.flags.writeable = False
+        self._values[name] = values
+        self.version += 1
+        self._derive()
+
+    def _check_name(self, name: str) -> None:
+        if name not in self._values:
+            raise ConfigError(
+                f"unknown lever {name!r}; choose one of: {', '.join(LEVER_NAMES)}"
+                + " (other leadership.* keys are the same for every school and fixed for a run)"
+            )
+
+    def _derive(self) -> None:
+        """What the processes read, derived from the levers (ODD §4.4)."""
+        v, lv = self._values, self._scalars
+        #: F: formalisation, the share of plan, targets and governors that carry the work.
+        self.formalisation = (
+            np.asarray(v["in_improvement_plan"], float)
+            + np.asarray(v["in_performance_targets"], float)
+            + np.asarray(v["governors_engaged"], float)
+        ) / 3.0
+        involvement = np.asarray(v["involvement"], float)
+        priorities = np.asarray(v["plan_priorities"], float)
+        #: P_s = F (0.5 + 0.5 L) / (1 + d (priorities - 1)): the school's signal.
+        self.signal = (
+            self.formalisation
+            * (0.5 + 0.5 * involvement)
+            / (1.0 + lv.priority_dilution * (priorities - 1))
+        )
+        #: H with a research lead's support added (capped at 1).
+        self.howto = np.minimum(
+            np.asarray(v["howto_support"], float)
+            + lv.research_lead_support * np.asarray(v["research_lead"], bool),
+            1.0,
+        )
+        self.collab_hours = np.asarray(v["collab_hours_per_week"], float)
+        self.session_period = np.array([SESSION_PERIOD_WEEKS[f] for f in v["session_frequency"]])
+        self.release = np.asarray(v["release_for_workshops"], bool)
+        self.research_lead = np.asarray(v["research_lead"], bool)
+        #: Allocated weekly collaboration hours of a school's research lead.
+        self.research_lead_hours = lv.research_lead_hours * self.research_lead
+        for name in ("formalisation", "signal", "howto", "collab_hours", "session_period"):
+            getattr(self, name).flags.writeable = False
