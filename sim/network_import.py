@@ -47,6 +47,7 @@ import numpy as np
 from sim.config import Config, ConfigError, LeadershipConfig, SchoolsConfig
 
 __all__ = [
+    "NEEDS_FILES",
     "NetworkDataError",
     "NetworkData",
     "STAFF_COLUMNS",
@@ -61,6 +62,8 @@ __all__ = [
     "export_network",
 ]
 
+#: Choices that need network files (the workshop page, which takes no files, leaves them out).
+NEEDS_FILES = {"scenario": ("from_files",), "selection": ("listed",)}
 ROLE_NAMES = ("senior_leader", "middle_leader", "teacher", "early_career")
 #: Required and optional columns of each file.
 STAFF_COLUMNS = {

@@ -16,6 +16,7 @@ from sim.compose import available_options, build_config
 from sim.config import SESSION_PERIOD_WEEKS, ConfigError
 from sim.model import KnowledgeMobilisationModel
 from sim.modes import MODES
+from sim.network_import import NEEDS_FILES
 from sim.population import STAGE_NAMES, Stage
 from sim.processes.calendar import WEEKS_PER_TERM, WEEKS_PER_YEAR
 from sim.selection import SELECTION_POLICIES
@@ -24,11 +25,12 @@ from sim.strategies import STRATEGIES
 __all__ = ["Controls", "WorkshopSession", "Monitors", "CHOICES"]
 
 #: Allowed values of every choice control (the page offers exactly these).
+#: Scenarios and policies that need an imported network's files are not offered.
 CHOICES = {
-    "scenario": tuple(available_options("scenario")),
+    "scenario": tuple(o for o in available_options("scenario") if o not in NEEDS_FILES["scenario"]),
     "strategy": tuple(sorted(STRATEGIES)),
     "mode": tuple(MODES),
-    "selection": tuple(SELECTION_POLICIES),
+    "selection": tuple(p for p in SELECTION_POLICIES if p not in NEEDS_FILES["selection"]),
     "session_frequency": tuple(SESSION_PERIOD_WEEKS),
 }
 
