@@ -1,86 +1,115 @@
 """Statistics of a paired comparison: per-arm summaries, paired differences, replications.
 
 Arms share seeds (common random numbers), so each run of an arm is matched with the run of the
-baseline arm that has the same seed, and differences are paired.
+baseline arm that has the same seed, and differences are paired. Which outcomes are tabulated,
+their labels and units, and the interval each one gets (Student's t, or a BCa bootstrap for
+bounded or discrete outcomes) are declared in :mod:`sim.outcome_registry`.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.outcome_registry import HEADLINE, TABULATED, outcome
+
 __all__ = [
+    "BOOTSTRAP_RESAMPLES",
     "HEADLINE",
     "OUTCOMES",
-    "summary_table",
+    "mean_interval",
     "paired_table",
     "replications_table",
+    "seeds_needed",
+    "summary_table",
 ]
 
-#: Outcomes tabulated per arm and as paired differences.
-OUTCOMES = (
-    "uptake_final",
-    "use_final",
-    "spread_final",
-    "mean_spread",
-    "pupil_effect",
-    "pupils_reached",
-    "teacher_hours",
-    "hours_per_adopter",
-    "schools_lapsed_share",
-    "resistant_peak",
-    "participants_knowledge",
-    "weeks_to_half_uptake",
-    # Sustainability checkpoints (support_duration runs five years): present when the horizon
-    # reaches them.
-    "uptake_year_3",
-    "spread_year_3",
-    "uptake_year_5",
-    "spread_year_5",
-)
-
-#: Headline outcomes for the replication rule.
-HEADLINE = ("uptake_final", "spread_final", "pupil_effect")
+#: Outcomes tabulated per arm and as paired differences (declared in sim.outcome_registry).
+OUTCOMES = TABULATED
 
 #: Target 95% CI half-width on uptake (the replication rule).
 TARGET_HALF_WIDTH = 0.02
+#: Bootstrap resamples, and the seed of the bootstrap's own random numbers (tables reproduce).
+BOOTSTRAP_RESAMPLES = 9999
+BOOTSTRAP_SEED = 0
 
 
-def _t_ci(values: np.ndarray) -> tuple[float, float, float, float]:
-    values = values[~np.isnan(values)]
-    n = len(values)
-    if n == 0:
-        return math.nan, math.nan, math.nan, math.nan
-    mean = float(values.mean())
-    if n < 2:
-        return mean, math.nan, math.nan, math.nan
-    sd = float(values.std(ddof=1))
-    half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
-    return mean, sd, mean - half, mean + half
+def mean_interval(
+    values: np.ndarray | Sequence[float], method: str = "t", confidence: float = 0.95
+) -> tuple[float, float]:
+    """Confidence interval of the mean of ``values`` (NaNs dropped).
+
+    ``method="t"``: ``scipy.stats.ttest_1samp(...).confidence_interval``; ``"bootstrap"``:
+    ``scipy.stats.bootstrap`` (BCa, 9,999 resamples, fixed seed). ``(nan, nan)`` with fewer than
+    two values; ``(x, x)`` when every value is ``x`` (no spread, nothing to resample).
+    """
+    x = np.asarray(values, float)
+    x = x[~np.isnan(x)]
+    if len(x) < 2:
+        return math.nan, math.nan
+    if np.all(x == x[0]):
+        return float(x[0]), float(x[0])
+    if method == "t":
+        with warnings.catch_warnings():
+            # Values equal up to rounding: scipy warns of precision loss; the interval is then
+            # as narrow as the values' spread, which is what it should be.
+            warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)
+            ci = stats.ttest_1samp(x, 0.0).confidence_interval(confidence)
+    elif method == "bootstrap":
+        ci = stats.bootstrap(
+            (x,),
+            np.mean,
+            confidence_level=confidence,
+            n_resamples=BOOTSTRAP_RESAMPLES,
+            method="BCa",
+            rng=np.random.default_rng(BOOTSTRAP_SEED),
+        ).confidence_interval
+    else:
+        raise ValueError(f"interval method {method!r}: allowed 't', 'bootstrap'")
+    return float(ci.low), float(ci.high)
 
 
 def _present(runs: pd.DataFrame, outcomes: Sequence[str]) -> list[str]:
     return [o for o in outcomes if o in runs.columns]
 
 
+def _years(runs: pd.DataFrame) -> int | None:
+    """The runs' horizon in years, if they all share one (labels say "after 3 school years")."""
+    if "cfg.years" in runs.columns and runs["cfg.years"].nunique() == 1:
+        return int(runs["cfg.years"].iloc[0])
+    return None
+
+
+def _described(outcome_name: str, years: int | None) -> dict[str, str]:
+    o = outcome(outcome_name)
+    return {"label": o.label_for(years), "unit": o.unit, "interval": o.interval}
+
+
 def summary_table(runs: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES) -> pd.DataFrame:
-    """Per arm and outcome: n, mean, sd and 95% t interval (runs with no value left out)."""
+    """Per arm and outcome: label, unit, n, mean, sd and 95% interval (undefined runs left out).
+
+    The interval is the outcome's declared method (column ``interval``).
+    """
     rows = []
+    years = _years(runs)
     for arm, group in runs.groupby("arm", sort=False):
-        for outcome in _present(runs, outcomes):
-            values = group[outcome].to_numpy(float)
-            mean, sd, lo, hi = _t_ci(values)
+        for name in _present(runs, outcomes):
+            values = group[name].dropna().to_numpy(float)
+            info = _described(name, years)
+            lo, hi = mean_interval(values, info["interval"])
             rows.append(
                 {
                     "arm": arm,
-                    "outcome": outcome,
-                    "n": int((~np.isnan(values)).sum()),
-                    "mean": mean,
-                    "sd": sd,
+                    "outcome": name,
+                    **info,
+                    "n": len(values),
+                    "mean": float(values.mean()) if len(values) else math.nan,
+                    "sd": float(values.std(ddof=1)) if len(values) > 1 else math.nan,
                     "ci_low": lo,
                     "ci_high": hi,
                 }
@@ -88,9 +117,9 @@ def summary_table(runs: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES) -> pd.
     return pd.DataFrame(rows)
 
 
-def _matched(runs: pd.DataFrame, arm: str, baseline: str, outcome: str) -> np.ndarray:
-    a = runs[runs["arm"] == arm].set_index("seed")[outcome]
-    b = runs[runs["arm"] == baseline].set_index("seed")[outcome]
+def _matched(runs: pd.DataFrame, arm: str, baseline: str, outcome_name: str) -> np.ndarray:
+    a = runs[runs["arm"] == arm].set_index("seed")[outcome_name]
+    b = runs[runs["arm"] == baseline].set_index("seed")[outcome_name]
     joined = pd.concat([a.rename("a"), b.rename("b")], axis=1, join="inner").dropna()
     return joined.to_numpy(float)
 
@@ -100,39 +129,41 @@ def paired_table(
 ) -> pd.DataFrame:
     """Per non-baseline arm and outcome: the paired difference (arm minus baseline, same seed).
 
-    Columns: mean difference and its 95% t interval, Wilcoxon signed-rank p (two-sided; NaN when
-    every difference is 0), standardised effect size (Cohen's d_z: mean / sd of differences),
-    the variance of paired differences, the variance an unpaired design would have
-    (var(arm) + var(baseline)) and their ratio: the gain from common random numbers.
+    Columns: label, unit and interval method of the outcome; mean difference and its 95%
+    interval (the outcome's declared method, applied to the differences), Wilcoxon signed-rank p
+    (two-sided; NaN when every difference is 0), standardised effect size (Cohen's d_z: mean /
+    sd of differences), the variance of paired differences, the variance an unpaired design
+    would have (var(arm) + var(baseline)) and their ratio: the gain from common random numbers.
     """
     rows = []
+    years = _years(runs)
     for arm in runs["arm"].drop_duplicates():
         if arm == baseline:
             continue
-        for outcome in _present(runs, outcomes):
-            pairs = _matched(runs, arm, baseline, outcome)
-            n = len(pairs)
-            if n < 2:
+        for name in _present(runs, outcomes):
+            pairs = _matched(runs, arm, baseline, name)
+            if len(pairs) < 2:
                 continue
+            info = _described(name, years)
             diff = pairs[:, 0] - pairs[:, 1]
-            mean, sd, lo, hi = _t_ci(diff)
-            p = stats.wilcoxon(diff).pvalue if np.any(diff != 0) else math.nan
-            var_paired = float(diff.var(ddof=1))
+            lo, hi = mean_interval(diff, info["interval"])
+            mean, sd = float(diff.mean()), float(diff.std(ddof=1))
             var_unpaired = float(pairs[:, 0].var(ddof=1) + pairs[:, 1].var(ddof=1))
             rows.append(
                 {
                     "arm": arm,
                     "baseline": baseline,
-                    "outcome": outcome,
-                    "n": n,
+                    "outcome": name,
+                    **info,
+                    "n": len(pairs),
                     "mean_diff": mean,
                     "ci_low": lo,
                     "ci_high": hi,
-                    "wilcoxon_p": float(p),
-                    "effect_size": mean / sd if sd and sd > 0 else math.nan,
-                    "var_paired": var_paired,
+                    "wilcoxon_p": stats.wilcoxon(diff).pvalue if np.any(diff != 0) else math.nan,
+                    "effect_size": mean / sd if sd > 0 else math.nan,
+                    "var_paired": sd**2,
                     "var_unpaired": var_unpaired,
-                    "crn_gain": var_unpaired / var_paired if var_paired > 0 else math.inf,
+                    "crn_gain": var_unpaired / sd**2 if sd > 0 else math.inf,
                 }
             )
     return pd.DataFrame(rows)
@@ -141,31 +172,30 @@ def paired_table(
 def replications_table(runs: pd.DataFrame, outcomes: Sequence[str] = HEADLINE) -> pd.DataFrame:
     """Per arm and headline outcome: the 95% CI half-width now, and seeds needed for ±0.02.
 
-    Seeds needed: the smallest n with ``t_{0.975, n-1} * sd / sqrt(n) <= 0.02``, using the sd
-    measured here.
+    The half-width is half the outcome's declared interval; seeds needed: the smallest n with
+    ``t_{0.975, n-1} * sd / sqrt(n) <= 0.02``, using the sd measured here.
     """
     rows = []
     for arm, group in runs.groupby("arm", sort=False):
-        for outcome in _present(runs, outcomes):
-            values = group[outcome].dropna().to_numpy(float)
-            n = len(values)
-            if n < 2:
+        for name in _present(runs, outcomes):
+            values = group[name].dropna().to_numpy(float)
+            if len(values) < 2:
                 continue
-            mean, sd, lo, hi = _t_ci(values)
+            lo, hi = mean_interval(values, outcome(name).interval)
             rows.append(
                 {
                     "arm": arm,
-                    "outcome": outcome,
-                    "n": n,
+                    "outcome": name,
+                    "n": len(values),
                     "ci_half_width": (hi - lo) / 2,
-                    "seeds_for_0.02": seeds_needed(sd, TARGET_HALF_WIDTH),
+                    "seeds_for_0.02": seeds_needed(values.std(ddof=1), TARGET_HALF_WIDTH),
                 }
             )
     return pd.DataFrame(rows)
 
 
 def seeds_needed(sd: float, half_width: float) -> int:
-    """Smallest n whose 95% t interval half-width is at most ``half_width``."""
+    """Smallest n whose 95% t interval half-width is at most ``half_width`` (a planning rule)."""
     if not sd or sd <= 0:
         return 2
     n = max(2, math.ceil((1.96 * sd / half_width) ** 2))

@@ -127,13 +127,15 @@ def main(argv: list[str] | None = None) -> int:
 def _print_headline(out: Path, s: CompareSettings) -> None:
     import pandas as pd
 
+    from sim.outcome_registry import HEADLINE, outcome
+
     paired = pd.read_csv(out / "paired.csv")
-    for outcome in ("spread_final", "uptake_final", "pupil_effect"):
-        rows = paired[paired["outcome"] == outcome]
-        for r in rows.itertuples():
+    for name in HEADLINE:
+        o = outcome(name)
+        for r in paired[paired["outcome"] == name].itertuples():
             print(
-                f"  {r.arm} - {r.baseline}: {outcome} {r.mean_diff:+.3f} "
-                f"[95% CI {r.ci_low:+.3f}, {r.ci_high:+.3f}] over {r.n} paired seeds"
+                f"  {r.arm} - {r.baseline}: {o.short} "
+                f"{o.format_diff_ci(r.mean_diff, r.ci_low, r.ci_high)} over {r.n} paired seeds"
             )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import os
 import textwrap
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,9 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from experiments.report import decimals_for  # noqa: E402
-from sim.fileio import atomic_path
+from experiments.analysis import mean_interval  # noqa: E402
+from sim import outcome_registry as registry  # noqa: E402
+from sim.fileio import atomic_path  # noqa: E402
 from sim.palette import STAGE_COLOURS  # noqa: E402
 
 __all__ = [
@@ -103,24 +105,6 @@ ARM_COLOURS: tuple[str, ...] = (
     "#000000",
 )
 
-# Outcomes that are shares (0-1); their paired differences are drawn in percentage points.
-_SHARE_PREFIXES = ("uptake", "use", "spread", "mean_spread", "schools_lapsed_share", "peak_uptake")
-
-_OUTCOME_LABELS: dict[str, str] = {
-    "uptake_final": "Uptake after {years}: share of all staff using the practice",
-    "use_final": "Use after {years}: share of staff using or trialling it",
-    "spread_final": "Spread after {years}: share of non-participants using it",
-    "pupil_effect": "Pupil effect (modelled, SD) vs the same world without the PLN",
-    "pupils_reached": "Pupils taught by staff using the practice",
-    "teacher_hours": "Staff time spent (teacher-hours, whole run)",
-    "hours_per_adopter": "Teacher-hours per adopter",
-    "weeks_to_half_uptake": "Weeks until half the staff took it up",
-    "schools_lapsed_share": "Share of schools that fell below half their peak uptake",
-    "resistant_peak": "Peak number of resistant staff",
-    "participants_knowledge": "PLN participants' knowledge (0-1)",
-    "mean_spread": "Average spread over the run (share of non-participants)",
-}
-
 _RC = {
     "font.size": 10,
     "axes.titlesize": 11,
@@ -138,27 +122,9 @@ _RC = {
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _years_text(meta: Mapping[str, Any]) -> str:
-    years = meta.get("years")
-    if years is None:
-        return "the horizon"
-    return f"{years} school year" + ("" if years == 1 else "s")
-
-
-def outcome_label(outcome: str, meta: Mapping[str, Any] | None = None) -> str:
-    """A plain-language label for a summary outcome (its column name if it has none)."""
-    years = _years_text(meta or {})
-    if outcome in _OUTCOME_LABELS:
-        return _OUTCOME_LABELS[outcome].format(years=years)
-    for kind, text in (("uptake", "Uptake"), ("spread", "Spread")):
-        prefix = f"{kind}_year_"
-        if outcome.startswith(prefix):
-            return f"{text} at the end of year {outcome[len(prefix) :]}"
-    return outcome
-
-
-def _is_share(outcome: str) -> bool:
-    return outcome.startswith(_SHARE_PREFIXES)
+def outcome_label(name: str, meta: Mapping[str, Any] | None = None) -> str:
+    """The outcome's label from :mod:`sim.outcome_registry`, for the horizon in ``meta``."""
+    return registry.outcome(name).label_for((meta or {}).get("years"))
 
 
 def _seed_count(meta: Mapping[str, Any], data: pd.DataFrame | None) -> int | str:
@@ -214,21 +180,30 @@ def _baseline(meta: Mapping[str, Any], arms: Sequence[str]) -> str:
     return baseline
 
 
-def _t_band(
-    mean: np.ndarray, sd: np.ndarray, n: np.ndarray, level: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised t interval of a mean; NaN where fewer than two values."""
-    n = np.asarray(n, float)
-    df = np.where(n > 1, n - 1, 1.0)
-    half = stats.t.ppf(0.5 + level / 2, df) * np.asarray(sd, float) / np.sqrt(np.maximum(n, 1))
-    half = np.where(n > 1, half, np.nan)
-    return np.asarray(mean, float) - half, np.asarray(mean, float) + half
+def _mean_band(df: pd.DataFrame, keys: list[str], column: str, method: str = "t") -> pd.DataFrame:
+    """Mean, 95% interval (``low``, ``high``) and count of ``column`` over seeds, per ``keys``.
 
-
-def _mean_band(df: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
-    """Mean, t-interval bounds and count of ``column`` per group of ``keys``."""
-    agg = df.groupby(keys, sort=True, observed=True)[column].agg(["mean", "std", "count"])
-    agg["low"], agg["high"] = _t_band(agg["mean"], agg["std"], agg["count"])
+    ``method="t"``: ``scipy.stats.ttest_1samp`` along the seeds of every group at once; any
+    other method (``"bootstrap"``) group by group with :func:`experiments.analysis.mean_interval`.
+    """
+    wide = df.groupby([*keys, "seed"], sort=True, observed=True)[column].mean().unstack("seed")
+    values = wide.to_numpy(float)
+    agg = pd.DataFrame(index=wide.index)
+    agg["count"] = (~np.isnan(values)).sum(axis=1)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # Groups whose seeds all agree (week 1: nobody yet) have no spread to test, and groups
+        # with no value have no mean: both are handled below.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        agg["mean"] = np.nanmean(values, axis=1)
+        if method == "t":
+            ci = stats.ttest_1samp(values, 0.0, axis=1, nan_policy="omit").confidence_interval()
+            flat = (np.nanmax(values, axis=1) == np.nanmin(values, axis=1)).astype(bool)
+            agg["low"] = np.where(flat, agg["mean"], ci.low)
+            agg["high"] = np.where(flat, agg["mean"], ci.high)
+    if method != "t":
+        bounds = [mean_interval(row, method) for row in values]
+        agg["low"], agg["high"] = [b[0] for b in bounds], [b[1] for b in bounds]
+    agg.loc[agg["count"] < 2, ["low", "high"]] = np.nan
     return agg
 
 
@@ -356,7 +331,7 @@ def paired_differences(
     differences over seeds, the mean (solid) with its 95% t interval (shaded), and zero (dashed).
     Shares are shown in percentage points.
     """
-    outcomes = [o for o in outcomes if o in runs.columns]
+    outcomes = [name for name in outcomes if name in runs.columns]
     _require(runs, ("arm", "seed"), "runs")
     if not outcomes:
         raise ValueError("runs has none of the requested outcomes")
@@ -371,18 +346,14 @@ def paired_differences(
         fig = _new_figure(max(4.1 * len(outcomes) + 0.8, 11.0), 3.1 * len(others) + 1.3)
         axes = fig.subplots(len(others), len(outcomes), squeeze=False)
         for i, arm in enumerate(others):
-            for j, outcome in enumerate(outcomes):
+            for j, name in enumerate(outcomes):
                 ax = axes[i, j]
-                scale = 100.0 if _is_share(outcome) else 1.0
-                diff = ((wide[(outcome, arm)] - wide[(outcome, baseline)]) * scale).dropna()
-                kind = "share" if scale == 100 else "sd" if outcome == "pupil_effect" else "index"
-                _difference_panel(ax, diff.to_numpy(), colours[arm], kind)
-                unit = "percentage points" if scale == 100 else "outcome units"
-                if outcome == "pupil_effect":
-                    unit = "SD"
-                ax.set_xlabel(f"Difference ({unit})")
+                o = registry.outcome(name)
+                diff = (wide[(name, arm)] - wide[(name, baseline)]).dropna()
+                _difference_panel(ax, diff.to_numpy(), colours[arm], name)
+                ax.set_xlabel(f"Difference ({o.diff_unit or o.unit})")
                 if i == 0:
-                    ax.set_title(_wrap(outcome_label(outcome, meta), 42), fontsize=10)
+                    ax.set_title(_wrap(outcome_label(name, meta), 42), fontsize=10)
                 if j == 0:
                     ax.set_ylabel(
                         f"{_wrap(arm, 26)}\nminus {_wrap(baseline, 26)}\n(number of seeds)"
@@ -409,11 +380,16 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-def _difference_panel(ax: plt.Axes, d: np.ndarray, colour: str, kind: str = "index") -> None:
-    n = len(d)
+def _difference_panel(ax: plt.Axes, diff: np.ndarray, colour: str, name: str) -> None:
+    """Histogram of one outcome's paired differences, with the mean and its declared interval."""
+    n = len(diff)
     if n == 0:
         ax.text(0.5, 0.5, "no paired seeds", transform=ax.transAxes, ha="center", va="center")
         return
+    o = registry.outcome(name)
+    low, high = mean_interval(diff, o.interval)
+    d, mean = diff * o.scale.factor, float(diff.mean()) * o.scale.factor  # in display units
+    low, high = low * o.scale.factor, high * o.scale.factor
     lo, hi = float(d.min()), float(d.max())
     if hi - lo < 1e-12:
         pad = max(abs(lo) * 0.05, 1e-3)
@@ -423,16 +399,13 @@ def _difference_panel(ax: plt.Axes, d: np.ndarray, colour: str, kind: str = "ind
         if len(edges) > 41:
             edges = np.linspace(lo, hi, 41)
     ax.hist(d, bins=edges, color=colour, alpha=0.55, edgecolor="white", linewidth=0.5)
-    mean = float(d.mean())
-    sd = float(d.std(ddof=1)) if n > 1 else np.nan
-    low, high = _t_band(np.array([mean]), np.array([sd]), np.array([n]))
     top = 0.68  # lines stop below the text box
-    if np.isfinite(low[0]):
-        ax.axvspan(low[0], high[0], ymax=top, color="k", alpha=0.15, linewidth=0)
+    if np.isfinite(low):
+        ax.axvspan(low, high, ymax=top, color="k", alpha=0.15, linewidth=0)
     ax.axvline(mean, ymax=top, color="k", linewidth=2)
     ax.axvline(0, ymax=top, color="k", linestyle="--", linewidth=1)
-    dec = decimals_for((high[0] - low[0]) / 2 if np.isfinite(low[0]) else None, kind)
-    ci = f"{low[0]:+.{dec}f} to {high[0]:+.{dec}f}" if np.isfinite(low[0]) else "n/a"
+    dec = o.scale.decimals_for((high - low) / 2 if np.isfinite(low) else None)
+    ci = f"{low:+.{dec}f} to {high:+.{dec}f}" if np.isfinite(low) else "n/a"
     above, below = int((d > 0).sum()), int((d < 0).sum())
     ax.text(
         0.02,
@@ -605,6 +578,7 @@ def interaction_plot(
     factor the panel shows its main effect.
     """
     _require(runs, ("arm", "seed", outcome), "runs")
+    method = registry.outcome(outcome).interval
     if not factors:
         raise ValueError("interaction plots need at least one factor")
     names = list(factors)
@@ -632,7 +606,7 @@ def interaction_plot(
             fx, fl = pairs[k]
             keys = [fx] if fl is None else [fx, fl]
             per_seed = df.groupby([*keys, "seed"])[outcome].mean().reset_index()
-            agg = _mean_band(per_seed, keys, outcome)
+            agg = _mean_band(per_seed, keys, outcome, method)
             line_levels = [None] if fl is None else list(range(len(levels[fl])))
             nl = len(line_levels)
             for j, lv in enumerate(line_levels):
@@ -660,7 +634,7 @@ def interaction_plot(
             ax.set_xlim(-0.4, len(levels[fx]) - 0.6)
             ax.set_xlabel(fx)
             ax.set_ylabel(_wrap(outcome_label(outcome, meta), 40))
-            if _is_share(outcome):
+            if registry.outcome(outcome).kind == "share":
                 ax.yaxis.set_major_formatter(PercentFormatter(1.0))
             ax.grid(axis="y", color="0.92")
             if fl is None:

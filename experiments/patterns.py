@@ -19,6 +19,7 @@ import numpy as np
 from scipy import stats
 
 import sim
+from experiments.analysis import mean_interval
 
 __all__ = ["PatternResult", "PATTERNS", "run_arm", "paired_ci"]
 
@@ -54,10 +55,8 @@ def run_arm(
 
 def paired_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean of paired differences and its t-based confidence interval."""
-    diff = np.asarray(diff, float)
-    mean = float(diff.mean())
-    half = float(stats.t.ppf(0.5 + level / 2, len(diff) - 1) * stats.sem(diff))
-    return mean, mean - half, mean + half
+    low, high = mean_interval(diff, "t", level)
+    return float(np.mean(diff)), low, high
 
 
 def out_of_sight(seeds: Sequence[int]) -> PatternResult:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from sim.config import Config
 from sim.model import KnowledgeMobilisationModel
+from sim.outcome_registry import check_summary
 from sim.population import STAGE_NAMES, Stage
 from sim.processes.calendar import WEEKS_PER_TERM, WEEKS_PER_YEAR
 
@@ -32,8 +33,9 @@ class RunResult:
     """What one run produced.
 
     Attributes:
-        summary: Scalar outcomes (see :func:`summarise`); ``None`` where undefined
-            (e.g. weeks to half uptake when uptake never reached half).
+        summary: Scalar outcomes, exactly those declared in :mod:`sim.outcome_registry` (label,
+            unit and description of each there); ``None`` where undefined (e.g. weeks to half
+            uptake when uptake never reached half).
         timeseries: One row per week, network-wide: a column per stage count, uptake, use, spread,
             mean knowledge and quality, pupils reached, teacher-hours.
         schools: The same per school and week (tidy: one row per school and week).
@@ -91,6 +93,7 @@ def simulate(
     by_school_pupils = np.add.reduceat(pupils, model.schools.first_slot)
     total = by_school_pupils.sum()
     summary["pupil_effect"] = float((effect[-1] * by_school_pupils).sum() / total) if total else 0.0
+    check_summary(summary, complete_years=summary["weeks"] // WEEKS_PER_YEAR)
     schools = schools_frame(model)
     schools["pupil_effect"] = effect.T.ravel()
     return RunResult(
@@ -133,8 +136,9 @@ def _first_week_at_least(series: np.ndarray, level: float) -> int | None:
 
 
 def summarise(model: KnowledgeMobilisationModel) -> dict[str, Any]:
-    """Scalar outcomes of a run at its horizon (MODEL.md §7).
+    """Scalar outcomes of a run at its horizon (MODEL.md §7), all but ``pupil_effect``.
 
+    Every key is declared in :mod:`sim.outcome_registry` (:func:`simulate` checks it).
     ``uptake`` is the share of staff who adopted or embedded the practice; ``use`` adds those
     trialling; ``spread`` is uptake among non-participants. Weeks count from 1.
     """

@@ -142,12 +142,13 @@ def make_schools(arm_shift):
 
 
 def _t_ci(x):
+    """n, mean, sd and the 95% t interval of the mean (scipy), NaNs dropped."""
     x = np.asarray(x, float)
     x = x[~np.isnan(x)]
-    n, mean = len(x), float(x.mean())
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
-    return n, mean, sd, mean - half, mean + half
+    if np.ptp(x) == 0:  # no spread: the interval is the value (scipy would warn)
+        return len(x), float(x[0]), 0.0, float(x[0]), float(x[0])
+    ci = stats.ttest_1samp(x, 0.0).confidence_interval()
+    return len(x), float(x.mean()), float(x.std(ddof=1)), float(ci.low), float(ci.high)
 
 
 OUTCOMES = (
@@ -163,7 +164,7 @@ OUTCOMES = (
 
 
 def analyse(runs, baseline):
-    """summary, paired and replications tables as the contract describes them."""
+    """summary, paired and replications tables as the contract describes them (t intervals)."""
     summary, paired, reps = [], [], []
     for arm, g in runs.groupby("arm", sort=False):
         for outcome in OUTCOMES:
@@ -205,7 +206,8 @@ def analyse(runs, baseline):
                     crn_gain=var_u / sd**2 if sd > 0 else np.nan,
                 )
             )
-    return pd.DataFrame(summary), pd.DataFrame(paired), pd.DataFrame(reps)
+    t = {"interval": "t"}
+    return pd.DataFrame(summary).assign(**t), pd.DataFrame(paired).assign(**t), pd.DataFrame(reps)
 
 
 TWO_ARMS = {"whole_staff": 0.0, "start_small": 0.05}
