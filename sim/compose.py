@@ -22,6 +22,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from sim import registry
 from sim.config import Config, ConfigError
 from sim.network_import import network_overrides
 
@@ -34,8 +35,15 @@ ConfigStore.instance().store(name="base_config", node=Config)
 
 
 def available_options(group: str) -> list[str]:
-    """Names of the options of a config group (the YAML files in ``configs/<group>/``)."""
-    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+    """Names of the options of a config group.
+
+    The YAML presets in ``configs/<group>/`` and, for strategies, modes and selection policies,
+    every registered module.
+    """
+    names = {p.stem for p in (CONFIG_DIR / group).glob("*.yaml")}
+    if group in registry.PLUGGABLE:
+        names |= set(registry.modules(group))
+    return sorted(names)
 
 
 def build_config(

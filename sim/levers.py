@@ -16,13 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.config import (
-    SESSION_PERIOD_WEEKS,
-    ConfigError,
-    LeadershipConfig,
-    check_value,
-    scalar_type,
-)
+from sim.params import ConfigError, check_value, scalar_type
+from sim.processes.leadership import LeadershipConfig
+from sim.school_year import SESSION_PERIOD_WEEKS
 
 __all__ = ["LEVER_NAMES", "Levers"]
 

@@ -16,9 +16,9 @@ from sim.loop import WEEKLY_ORDER
 from sim.modes import make_mode
 from sim.population import Role, build_population
 from sim.processes import Process, WeekContext
-from sim.processes.calendar import WEEKS_PER_YEAR
 from sim.processes.outcomes import Record
 from sim.rng import Streams
+from sim.school_year import WEEKS_PER_YEAR
 from sim.selection import select_participants
 from sim.versioning import Versioned, next_stamp
 
@@ -81,7 +81,7 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         #: The per-school leadership levers, read by the processes every week (see set_lever).
         self.levers = Levers(config.leadership)
         #: Caches of values derived from versioned state: name -> (key, value, stamp).
-        self._derived: dict[str, tuple[tuple, np.ndarray, int]] = {}
+        self._derived: dict[str, tuple[object, np.ndarray, int]] = {}
         #: Schools whose leaders took control back after a visible failure.
         self.control_taken = np.zeros(schools.n, dtype=bool)
 
@@ -124,7 +124,7 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         """
         self.levers.set(school, name, value)
 
-    def derived(self, name: str, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    def derived(self, name: str, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """A value computed from versioned state, recomputed only when ``key`` changes."""
         cached = self._derived.get(name)
         if cached is None or cached[0] != key:

@@ -20,9 +20,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import NetworkConfig
+from sim.params import Section, param
+from sim.registry import section
 
-__all__ = ["PUBLISHED_RANGES", "SchoolNetwork", "generate_school_network", "network_stats"]
+__all__ = [
+    "PUBLISHED_RANGES",
+    "NetworkConfig",
+    "SchoolNetwork",
+    "generate_school_network",
+    "network_stats",
+]
 
 #: Published ranges for advice networks of schools of 5-13 staff (de Jong et al. 2022; Spillane,
 #: Kim & Frank 2012), the targets of MODEL.md §2 (tests/test_networks.py checks generated networks
@@ -32,6 +39,76 @@ PUBLISHED_RANGES: dict[str, tuple[float, float]] = {
     "reciprocity": (0.42, 0.86),
     "in_centralisation": (0.10, 0.29),
 }
+
+
+@section("network")
+@dataclass
+class NetworkConfig(Section):
+    """Within-school advice networks (ODD §2)."""
+
+    p_within_team: float = param(
+        0.95,
+        low=0,
+        high=1,
+        source="[lit: Spillane, Kim & Frank 2012; calibrated to de Jong et al. 2022 densities]",
+        help="probability that two members of the same team have an advice relationship",
+    )
+    cross_team_ties: float = param(
+        8.0,
+        low=0,
+        unit="ties",
+        source="[calibrated to de Jong et al. 2022 densities]",
+        help="expected advice relationships a person has outside their team (sparser large schools)",
+    )
+    p_cross_team_max: float = param(
+        0.85,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="cap on the cross-team relationship probability in small schools",
+    )
+    mutual_share: float = param(
+        0.6,
+        low=0,
+        high=1,
+        source="[calibrated to de Jong et al. 2022 reciprocity]",
+        help="share of relationships in which advice flows both ways",
+    )
+    hub_pull: float = param(
+        1.8,
+        low=1,
+        source="[calibrated to de Jong et al. 2022 centralisation]",
+        help="how strongly opinion formers attract advice seekers (relative attractiveness)",
+    )
+    opinion_former_trust_bonus: float = param(
+        0.8,
+        low=0,
+        high=1,
+        source="[seed 000: 'trusted work-related expertise and advice'; calibrated to pattern 4]",
+        help="share of the gap to full trust added to the mean trust of ties to opinion formers",
+    )
+    trust_concentration: float = param(
+        10.0,
+        low=0,
+        low_open=True,
+        source="[assume]",
+        help="Beta concentration of initial tie trust around the school's trust climate",
+    )
+    staff: str = param(
+        "",
+        source="[your data; docs/NETWORK_DATA.md]",
+        help="staff CSV of an imported network (id, school, role, ...); empty: generate networks",
+    )
+    ties: str = param(
+        "",
+        source="[your data; docs/NETWORK_DATA.md]",
+        help="advice-ties CSV of an imported network (seeker, adviser, optional strength)",
+    )
+    schools: str = param(
+        "",
+        source="[your data; docs/NETWORK_DATA.md]",
+        help="schools CSV of an imported network (id, phase, size, optional levers)",
+    )
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import special
 
-from sim.config import Config
 from sim.networks import generate_school_network
+from sim.params import ConfigError, Section, param
+from sim.registry import section
 from sim.rng import Streams
 from sim.versioning import Versioned
 
+if TYPE_CHECKING:
+    from sim.config import Config
+
 __all__ = [
+    "SchoolsConfig",
     "ROLES",
     "STAGE_NAMES",
     "Stage",
@@ -37,6 +43,101 @@ __all__ = [
     "stage_lookup",
     "threshold_ppf",
 ]
+
+
+@section("schools")
+@dataclass
+class SchoolsConfig(Section):
+    """Schools, staff and pupils (ODD §2)."""
+
+    phase: str = param(
+        "primary",
+        choices=("primary", "secondary"),
+        source="[seed 000]",
+        help="school phase (a label: teachers, leaders and team_size set the structure)",
+    )
+    teachers: Any = param(
+        [6, 7, 8, 8, 9, 10, 10, 12],
+        low=1,
+        per_school=True,
+        unit="staff",
+        source="[seed 000: ~70 teachers in 8 primaries]",
+        help="classroom staff per school (not counting senior leaders); list length sets schools",
+    )
+    leaders: Any = param(
+        2,
+        low=1,
+        per_school=True,
+        unit="staff",
+        source="[assume: head and deputy in a primary]",
+        help="senior leaders per school; the first is the head",
+    )
+    team_size: int = param(
+        3,
+        low=1,
+        unit="staff",
+        source="[lit: de Jong et al. 2022, year-group or phase teams]",
+        help="typical team size (year groups or phases in primaries, departments in secondaries)",
+    )
+    opinion_formers: Any = param(
+        [1, 1, 1, 1, 1, 1, 1, 2],
+        low=0,
+        per_school=True,
+        unit="staff",
+        source="[seed 000: 9 opinion formers in 8 schools]",
+        help="non-leaders colleagues turn to for advice (advice-network hubs)",
+    )
+    middle_leader_share: float = param(
+        0.2,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share of teachers (senior leaders excluded) who are middle leaders",
+    )
+    early_career_share: float = param(
+        0.15, low=0, high=1, source="[assume]", help="share of teachers in their first years"
+    )
+    pupils_per_teacher: float = param(
+        21.0,
+        low=0,
+        unit="pupils",
+        source="[seed 000: 1,470 pupils / 70 teachers]",
+        help="pupils taught by a teacher",
+    )
+    pupils_per_leader: float = param(
+        0.0,
+        low=0,
+        unit="pupils",
+        source="[seed 000: the 1,470 pupils are counted over the 70 teachers]",
+        help="pupils taught by a senior leader (beyond the teachers' classes)",
+    )
+    trust_climate: Any = param(
+        0.6,
+        low=0,
+        high=1,
+        per_school=True,
+        source="[assume; lit: Bryk & Schneider 2002]",
+        help="mean trust among staff and in leaders",
+    )
+    disadvantage: Any = param(
+        0.2,
+        low=0,
+        high=1,
+        per_school=True,
+        source="[assume]",
+        help="share of pupils eligible for free school meals (recorded; no mechanism uses it yet)",
+    )
+
+    @classmethod
+    def check(cls, config: Config) -> None:
+        """`schools.opinion_formers ≤ schools.teachers` in every school (they are teachers)."""
+        s = config.schools
+        for i in range(config.n_schools):
+            if s.opinion_formers[i] > s.teachers[i]:
+                raise ConfigError(
+                    f"schools.opinion_formers[{i}] = {s.opinion_formers[i]} exceeds the "
+                    f"school's {s.teachers[i]} teachers"
+                )
 
 
 class Stage(IntEnum):

@@ -38,7 +38,12 @@ class Versioned:
         for name in names:
             self.__dict__["_stamps"][name] = next(_STAMPS)
 
-    def version(self, *names: str) -> tuple[int, ...]:
-        """The version stamps of the named attributes (compare them to see if any changed)."""
-        stamps = self.__dict__.get("_stamps", {})
-        return tuple(stamps.get(name, 0) for name in names)
+    def version(self, *names: str) -> tuple[int, ...] | int:
+        """The version stamp of the named attribute, or a tuple of stamps for several.
+
+        Compare them to see if any changed (the weekly loop calls this often: keep it cheap).
+        """
+        stamps = self.__dict__.get("_stamps") or {}
+        if len(names) == 1:
+            return stamps.get(names[0], 0)
+        return tuple([stamps.get(name, 0) for name in names])

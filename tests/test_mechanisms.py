@@ -46,8 +46,8 @@ from sim.processes import (
     TrustUpdate,
     Turnover,
 )
-from sim.processes.calendar import WEEKS_PER_TERM, WEEKS_PER_YEAR
 from sim.results import no_pln_config, schools_lapsed_share, summarise
+from sim.school_year import WEEKS_PER_TERM, WEEKS_PER_YEAR
 from sim.strategies.base import hold_sessions
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -248,7 +248,7 @@ def test_resistant_advisers_pass_on_neither_awareness_nor_know_how():
     assert results[True] == (Stage.UNAWARE, 0.0, False)
 
 
-# -- Modes (sim/modes.py) --------------------------------------------------------------------------
+# -- Modes (sim/modes/) ---------------------------------------------------------------------------
 
 
 def test_champions_raise_colleagues_readiness():

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.processes.calendar import WEEKS_PER_TERM
+from sim.school_year import WEEKS_PER_TERM
 
 pytestmark = pytest.mark.validation
 

@@ -43,8 +43,8 @@ from sim.processes import (
     Practice,
     TrustUpdate,
 )
-from sim.processes.calendar import WEEKS_PER_TERM, WEEKS_PER_YEAR
 from sim.processes.decision import USES
+from sim.school_year import WEEKS_PER_TERM, WEEKS_PER_YEAR
 
 # -- helpers ---------------------------------------------------------------------------------------
 

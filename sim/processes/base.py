@@ -3,37 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.model import KnowledgeMobilisationModel
+from sim.module import Module
 
-__all__ = ["Process", "WeekContext"]
+__all__ = ["PERCEPTION", "Process", "WeekContext"]
+
+#: What :meth:`~sim.model.KnowledgeMobilisationModel.refresh_perception` writes: a process that
+#: changes who the work reaches (exposure, sight, participants) owns these too.
+PERCEPTION: tuple[str, ...] = ("now.reached", "now.signal", "now.support", "now.depth")
 
 
-class Process:
-    """One step of the weekly order.
+class Process(Module):
+    """One step of the weekly order (a :class:`~sim.module.Module` of kind ``process``).
 
     A process reads the model's state arrays, draws from its own named random streams
-    (``model.streams``) and writes new state. Subclasses set :attr:`name` and implement
-    :meth:`step`; parameters come from the model's configuration section named after the
-    process.
-
-    Args:
-        model: The model the process belongs to.
-
+    (``model.streams``) and writes new state. Subclasses set ``name``, declare their parameter
+    section (``section``, ``Params``), the state they write (``owns``) and read (``reads``), and
+    implement :meth:`step`; they are registered with :func:`sim.registry.register` and run in the
+    order of :data:`sim.loop.WEEKLY_ORDER`.
     """
 
-    name: ClassVar[str] = "process"
-
-    def __init__(self, model: KnowledgeMobilisationModel) -> None:
-        self.model = model
-
-    def step(self, week: int) -> None:
-        """Advance this process by one week (``week`` counts from 0)."""
-        raise NotImplementedError
+    kind = "process"
 
 
 @dataclass

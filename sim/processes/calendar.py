@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.processes.base import Process
+from sim.processes.base import PERCEPTION, Process
+from sim.registry import register
+from sim.school_year import WEEKS_PER_TERM, WEEKS_PER_YEAR
 
-__all__ = ["Calendar", "WEEKS_PER_YEAR", "WEEKS_PER_TERM"]
-
-#: Teaching weeks in an English school year: three terms of 13 [seed/lit].
-WEEKS_PER_YEAR = 39
-WEEKS_PER_TERM = 13
+__all__ = ["Calendar", "WEEKS_PER_YEAR", "WEEKS_PER_TERM"]  # the constants: sim.school_year
 
 
+@register
 class Calendar(Process):
     """Sets this week's :class:`~sim.processes.base.WeekContext`.
 
@@ -23,6 +22,26 @@ class Calendar(Process):
     """
 
     name = "calendar"
+    owns = (
+        "now.week",
+        "now.year",
+        "now.term",
+        "now.week_of_year",
+        "now.week_in_term",
+        "now.workshop_week",
+        "now.support_active",
+        "now.support_ended",
+        "now.session_week",
+        "now.stage_at_start",
+        "now.attended_workshop",
+        "now.pressured",
+        "now.failed_trials",
+        "now.active_ties",
+        "now.helpful_ties",
+        "now.hours",
+        *PERCEPTION,
+    )
+    reads = ("pln.workshop_weeks", "pln.support_years", "levers", "staff.stage")
 
     def __init__(self, model) -> None:
         super().__init__(model)

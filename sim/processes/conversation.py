@@ -2,12 +2,45 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from sim.params import Section, param
 from sim.population import Stage, stage_lookup
 from sim.processes.base import Process
+from sim.registry import register
 
-__all__ = ["Conversation", "TALKS"]
+__all__ = ["ConversationConfig", "Conversation", "TALKS"]
+
+
+@dataclass
+class ConversationConfig(Section):
+    """Conversation along advice ties (ODD §4.1)."""
+
+    contact_rate: float = param(
+        0.25,
+        low=0,
+        high=1,
+        unit="1/week",
+        source="[assume]",
+        help="weekly probability a fully trusted tie is active without allocated time",
+    )
+    collab_boost: float = param(
+        0.5,
+        low=0,
+        unit="per hour",
+        source="[assume]",
+        help="relative increase of tie activity per allocated collaboration hour",
+    )
+    knowhow_rate: float = param(
+        0.1,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="r_k: share of the know-how gap closed by one conversation on a fully trusted tie",
+    )
+
 
 #: Guards 1 / c where nobody was learned from (then the gain sum is 0 as well).
 TINY = 1e-300
@@ -16,6 +49,7 @@ TINY = 1e-300
 TALKS = stage_lookup(Stage.AWARE, Stage.INTERESTED, Stage.TRIALLING, Stage.ADOPTED, Stage.EMBEDDED)
 
 
+@register
 class Conversation(Process):
     """Staff talk along advice ties.
 
@@ -35,6 +69,10 @@ class Conversation(Process):
     """
 
     name = "conversation"
+    section = "conversation"
+    Params = ConversationConfig
+    owns = ("staff.stage", "staff.knowledge", "now.active_ties", "now.helpful_ties")
+    reads = ("ties.trust", "staff.resistant", "levers.collab_hours")
 
     def __init__(self, model) -> None:
         super().__init__(model)

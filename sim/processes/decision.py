@@ -2,17 +2,130 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
+from sim.params import ConfigError, Section, param
 from sim.population import Stage, stage_lookup
 from sim.processes.base import Process
+from sim.registry import register
 
-__all__ = ["Decision", "USES"]
+__all__ = ["DecisionConfig", "Decision", "USES"]
+
+
+@dataclass
+class DecisionConfig(Section):
+    """Readiness, thresholds, capacity and transitions (ODD §4.2)."""
+
+    w_social: float = param(
+        0.5, low=0, high=1, source="[assume]", help="weight of social proof in readiness"
+    )
+    w_formal: float = param(
+        0.25, low=0, high=1, source="[assume]", help="weight of the school's signal in readiness"
+    )
+    w_support: float = param(
+        0.25, low=0, high=1, source="[assume]", help="weight of how-to support in readiness"
+    )
+    threshold_mean: float = param(
+        0.35,
+        low=0,
+        high=1,
+        low_open=True,
+        source="[assume; lit: Valente 1996]",
+        help="mean of the adoption threshold (see threshold_distribution)",
+    )
+    threshold_distribution: str = param(
+        "beta",
+        choices=("beta", "normal"),
+        source="[lit: Valente 1996 (beta on [0,1]); Granovetter 1978 (normal)]",
+        help="distribution of thresholds with the given mean and sd",
+    )
+    threshold_sd: float = param(
+        0.15, low=0, source="[assume]", help="standard deviation of the threshold"
+    )
+    capacity_mean_hours: float = param(
+        1.0,
+        low=0,
+        low_open=True,
+        unit="hours/week",
+        source="[assume]",
+        help="mean discretionary hours a week (Gamma distributed)",
+    )
+    capacity_shape: float = param(
+        2.0, low=0, low_open=True, source="[assume]", help="Gamma shape of capacity"
+    )
+    trial_hours: float = param(
+        1.0,
+        low=0,
+        unit="hours/week",
+        source="[assume]",
+        help="h_trial: free hours a week needed to start trialling",
+    )
+    p_act: float = param(
+        0.3, low=0, high=1, source="[assume]", help="weekly probability of acting when ready"
+    )
+    noise_enabled: bool = param(
+        True, source="[lit: Eckles et al.]", help="whether unpersuaded aware staff may try anyway"
+    )
+    noise_rate: float = param(
+        0.002,
+        low=0,
+        high=1,
+        unit="1/week",
+        source="[assume]",
+        help="epsilon: weekly probability an aware person tries without persuasion",
+    )
+    relapse_margin: float = param(
+        0.1,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="extra readiness a lapsed person needs before becoming interested again",
+    )
+    resistance_rate: float = param(
+        0.3,
+        low=0,
+        high=1,
+        source="[assume; seed 001, Daly 2010]",
+        help="rho: pressured, unpersuaded staff turn resistant with probability rho (1 - tau)",
+    )
+    resistance_margin: float = param(
+        0.1,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="m: pressure turns staff resistant only when readiness < threshold - m",
+    )
+    resistance_exit: float = param(
+        0.15,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="delta-theta: extra readiness a resistant person needs to become interested",
+    )
+    resistant_influence: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[lit: Daly 2010, negative opinion leadership; assume weight]",
+        help="how much a resistant adviser subtracts from a colleague's social proof",
+    )
+    leader_trust_concentration: float = param(
+        10.0,
+        low=0,
+        low_open=True,
+        source="[assume]",
+        help="Beta concentration of trust in leaders around the school's trust climate",
+    )
+
 
 #: Stages in which a person uses the practice in class.
 USES = stage_lookup(Stage.TRIALLING, Stage.ADOPTED, Stage.EMBEDDED)
 
 
+@register
 class Decision(Process):
     """Persuasion, resistance and trying.
 
@@ -39,6 +152,42 @@ class Decision(Process):
     """
 
     name = "decision"
+    section = "decision"
+    Params = DecisionConfig
+    owns = ("staff.stage", "staff.resistant")
+    reads = (
+        "now.signal",
+        "now.support",
+        "now.pressured",
+        "staff.trust_in_leaders",
+        "staff.threshold",
+        "staff.quality",
+        "staff.knowledge",
+        "staff.participant",
+        "ties.trust",
+        "model.free_hours",
+        "mode",
+    )
+
+    @classmethod
+    def check(cls, config) -> None:
+        """`w_social + w_formal + w_support = 1`; Beta threshold: `threshold_sd < sqrt(m (1 − m))`.
+
+        Keys of the ``decision`` section; ``m`` is ``decision.threshold_mean``.
+        """
+        d = config.decision
+        total = d.w_social + d.w_formal + d.w_support
+        if not math.isclose(total, 1.0, abs_tol=1e-9):
+            raise ConfigError(
+                "decision.w_social + decision.w_formal + decision.w_support must sum to 1 "
+                f"(got {total:g})"
+            )
+        m = d.threshold_mean
+        if d.threshold_distribution == "beta" and d.threshold_sd**2 >= m * (1 - m):
+            raise ConfigError(
+                f"decision.threshold_sd must be below sqrt(mean*(1-mean)) = "
+                f"{math.sqrt(m * (1 - m)):.4f} for a Beta threshold (got {d.threshold_sd:g})"
+            )
 
     def __init__(self, model) -> None:
         super().__init__(model)
@@ -47,8 +196,8 @@ class Decision(Process):
         self.may_interest = stage_lookup(Stage.AWARE, Stage.LAPSED)
         self.may_try_anyway = stage_lookup(Stage.AWARE, Stage.INTERESTED)
         self._levers_key: tuple | None = None
-        self._trust_key: tuple | None = None
-        self._visibility_key: tuple | None = None
+        self._trust_key: int | None = None
+        self._visibility_key: int | None = None
         self._hours_key: int | None = None
 
     def readiness(self) -> np.ndarray:

@@ -2,13 +2,130 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
-from sim.processes.base import Process
+from sim.params import Section, param
+from sim.processes.base import PERCEPTION, Process
+from sim.registry import register
+from sim.school_year import SESSION_PERIOD_WEEKS
 
-__all__ = ["LeadershipActions"]
+__all__ = ["LeadershipConfig", "LeadershipActions"]
 
 
+@dataclass
+class LeadershipConfig(Section):
+    """Leadership levers, per school (ODD §4.4)."""
+
+    in_improvement_plan: Any = param(
+        True, per_school=True, source="[seed 000, 003]", help="the work is in the improvement plan"
+    )
+    in_performance_targets: Any = param(
+        True, per_school=True, source="[seed 000]", help="the work is in performance targets"
+    )
+    governors_engaged: Any = param(
+        False, per_school=True, source="[seed 000]", help="governors are engaged with the work"
+    )
+    plan_priorities: Any = param(
+        3,
+        low=1,
+        per_school=True,
+        source="[seed 003; assume default]",
+        help="number of priorities in the improvement plan (a priority among many is none)",
+    )
+    priority_dilution: float = param(
+        0.15,
+        low=0,
+        source="[assume]",
+        help="d in P = F (0.5 + 0.5 L) / (1 + d (priorities - 1))",
+    )
+    release_for_workshops: Any = param(
+        True, per_school=True, source="[seed 000]", help="participants are released to attend"
+    )
+    collab_hours_per_week: Any = param(
+        1.0,
+        low=0,
+        high=2,
+        per_school=True,
+        unit="hours/week",
+        source="[seed 000: PPA reallocation]",
+        help="collaboration time allocated to every member of staff",
+    )
+    session_frequency: Any = param(
+        "half_termly",
+        choices=tuple(SESSION_PERIOD_WEEKS),
+        per_school=True,
+        source="[seed 000: twilight sessions]",
+        help="how often whole-staff sessions run",
+    )
+    distributed_leadership: Any = param(
+        0.5,
+        low=0,
+        high=1,
+        per_school=True,
+        source="[seed 003]",
+        help="D: how far participants are empowered to lead (reach of their sessions)",
+    )
+    involvement: Any = param(
+        0.5,
+        low=0,
+        high=1,
+        per_school=True,
+        source="[seed 000, 001]",
+        help="L: leaders stay involved, check in, keep reminders up",
+    )
+    research_lead: Any = param(
+        False,
+        per_school=True,
+        source="[seed 000: a dedicated member of staff]",
+        help="a research lead finds, reads and passes on research",
+    )
+    research_lead_support: float = param(
+        0.2,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="how-to support a research lead adds (capped at 1)",
+    )
+    research_lead_hours: float = param(
+        2.0, low=0, unit="hours/week", source="[assume]", help="a research lead's weekly time"
+    )
+    out_of_sight_rate: float = param(
+        0.04,
+        low=0,
+        high=1,
+        unit="1/week",
+        source="[seed 001: 'it goes out of sight'; assume rate]",
+        help="weekly hazard the work goes out of sight at zero involvement and formalisation",
+    )
+    back_in_sight_rate: float = param(
+        0.25,
+        low=0,
+        high=1,
+        unit="1/week",
+        source="[seed 000: check-ins, ambient reminders; assume rate]",
+        help="weekly chance, at full involvement, that check-ins bring the work back in sight",
+    )
+    control_back_trust_loss: float = param(
+        0.15,
+        low=0,
+        high=1,
+        source="[seed 003; assume]",
+        help="share of trust in leaders lost when leaders take control back after a failure",
+    )
+    howto_support: Any = param(
+        0.5,
+        low=0,
+        high=1,
+        per_school=True,
+        source="[seed 000]",
+        help="H: modelling and explaining the practice to non-participants",
+    )
+
+
+@register
 class LeadershipActions(Process):
     """Check-ins and ambient reminders keep the work in sight.
 
@@ -23,6 +140,16 @@ class LeadershipActions(Process):
     """
 
     name = "leadership"
+    section = "leadership"
+    Params = LeadershipConfig
+    owns = ("model.out_of_sight", *PERCEPTION)
+    reads = (
+        "model.in_sight",
+        "levers.involvement",
+        "levers.formalisation",
+        "now.workshop_week",
+        "now.attended_workshop",
+    )
 
     def __init__(self, model) -> None:
         super().__init__(model)

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from sim import registry
 from sim.processes.base import Process
-from sim.strategies import make_strategy
 
 __all__ = ["Mobilisation"]
 
 
+@registry.register
 class Mobilisation(Process):
-    """Runs the configured :class:`~sim.strategies.base.Strategy` (``strategy.name``)."""
+    """Runs the configured strategy (``strategy.name``; :mod:`sim.strategies`).
+
+    The strategy's parameters are in the ``strategy`` section; what it writes is what the
+    actions of :mod:`sim.strategies.base` write.
+    """
 
     name = "mobilisation"
 
     def __init__(self, model) -> None:
         super().__init__(model)
-        self.strategy = make_strategy(model.config.strategy.name, model)
+        self.strategy = registry.get("strategy", model.config.strategy.name)(model)
+        self.owns = self.strategy.owns
+        self.reads = self.strategy.reads
 
     def step(self, week: int) -> None:
         """Let the strategy act."""

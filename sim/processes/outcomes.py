@@ -6,12 +6,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.params import Section, param
 from sim.population import STAGE_NAMES, Stage, stage_lookup
 from sim.processes.base import Process
-from sim.processes.calendar import WEEKS_PER_YEAR
 from sim.processes.decision import USES
+from sim.registry import register
+from sim.school_year import WEEKS_PER_YEAR
 
-__all__ = ["Outcomes", "Record", "SchoolTotals"]
+__all__ = ["OutcomesConfig", "Outcomes", "Record", "SchoolTotals"]
+
+
+@dataclass
+class OutcomesConfig(Section):
+    """Pupil outcomes and costs (ODD §4.6)."""
+
+    effect_per_year: float = param(
+        0.10,
+        low=0,
+        unit="SD/year",
+        source="[lit: median education effect; Kraft 2020; Lortie-Forgues & Inglis 2019]",
+        help="beta: pupil gain per year of use at full quality",
+    )
+    trial_dip_per_year: float = param(
+        0.01,
+        low=0,
+        unit="SD/year",
+        source="[assume: implementation dip; Fixsen et al. 2005]",
+        help="pupil loss per year while a teacher is only trialling",
+    )
+
 
 N_STAGES = len(STAGE_NAMES)
 ADOPTS = stage_lookup(Stage.ADOPTED, Stage.EMBEDDED)
@@ -101,6 +124,7 @@ class Record:
         return totals
 
 
+@register
 class Outcomes(Process):
     """Pupil gains, week counters and the record.
 
@@ -109,6 +133,18 @@ class Outcomes(Process):
     """
 
     name = "outcomes"
+    section = "outcomes"
+    Params = OutcomesConfig
+    owns = ("staff.pupil_gain", "staff.stage_weeks", "record")
+    reads = (
+        "staff.stage",
+        "staff.quality",
+        "staff.resistant",
+        "staff.participant",
+        "staff.knowledge",
+        "now.stage_at_start",
+        "now.hours",
+    )
 
     def __init__(self, model) -> None:
         super().__init__(model)

@@ -2,14 +2,108 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from sim.params import Section, param
 from sim.population import Stage
 from sim.processes.base import Process
+from sim.registry import register
 
-__all__ = ["PLNLearning"]
+__all__ = ["PLNConfig", "PLNLearning"]
 
 
+@dataclass
+class PLNConfig(Section):
+    """The Professional Learning Network (ODD §2, §4 PLN learning)."""
+
+    workshop_weeks: list[int] = param(
+        [4, 14, 24, 34],
+        low=0,
+        high=38,
+        source="[seed 000: four workshops, October to June]",
+        help="weeks of the school year (0 = first week of September) with a PLN workshop",
+    )
+    support_years: int = param(
+        1,
+        low=0,
+        unit="years",
+        source="[seed 000, 001: facilitated first year]",
+        help="years of facilitated PLN support (workshops run only while supported)",
+    )
+    focus_alignment: float = param(
+        0.8,
+        low=0,
+        high=1,
+        source="[seed 000, 004: shared, clearly defined focus]",
+        help="how well the network's topic matches the schools' priorities",
+    )
+    homogeneity: float = param(
+        0.6,
+        low=0,
+        high=1,
+        source="[seed 004]",
+        help="similarity of member schools; trust forms faster between similar schools",
+    )
+    attend_base: float = param(
+        0.7,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="probability a participant attends a workshop without release time or formalisation",
+    )
+    attend_release_bonus: float = param(
+        0.2,
+        low=0,
+        high=1,
+        source="[seed 000: release from timetabled commitments]",
+        help="added attendance probability when the school releases participants",
+    )
+    attend_formal_bonus: float = param(
+        0.1,
+        low=0,
+        high=1,
+        source="[seed 000, 003]",
+        help="added attendance probability at full formalisation",
+    )
+    learn_rate: float = param(
+        0.4,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share of the knowledge gap closed per workshop at full alignment and network trust",
+    )
+    trust_rate: float = param(
+        0.3,
+        low=0,
+        high=1,
+        source="[assume; seed 004]",
+        help="share of the network-trust gap closed per workshop at full homogeneity",
+    )
+    initial_network_trust: float = param(
+        0.3, low=0, high=1, source="[assume]", help="participants' trust in the network at start"
+    )
+    trial_commitment: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[lit: Brown 2017, RLC cycle of trialling between workshops; assume value]",
+        help="probability an attending participant with the time starts a trial after a workshop",
+    )
+    facilitator_support: float = param(
+        0.8,
+        low=0,
+        high=1,
+        source="[seed 001: an academic facilitator]",
+        help="how-to support participants get from the facilitator while the PLN is supported",
+    )
+    workshop_hours: float = param(
+        6.0, low=0, unit="hours", source="[assume: a school day]", help="length of a workshop"
+    )
+
+
+@register
 class PLNLearning(Process):
     """Workshop attendance and learning.
 
@@ -26,6 +120,24 @@ class PLNLearning(Process):
     """
 
     name = "pln_learning"
+    section = "pln"
+    Params = PLNConfig
+    owns = (
+        "staff.knowledge",
+        "staff.network_trust",
+        "staff.stage",
+        "model.pln_started",
+        "now.attended_workshop",
+        "now.hours",
+    )
+    reads = (
+        "now.workshop_week",
+        "staff.participant",
+        "staff.resistant",
+        "model.free_hours",
+        "levers.release",
+        "levers.formalisation",
+    )
 
     @property
     def p_attend(self) -> np.ndarray:

@@ -2,15 +2,118 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from sim.params import ConfigError, Section, param
 from sim.population import Stage
 from sim.processes.base import Process
 from sim.processes.decision import USES
+from sim.registry import register
 
-__all__ = ["Practice"]
+__all__ = ["COLLABORATION_DEPTH", "PracticeConfig", "Practice"]
+
+#: Kinds of collaboration (Warren-Little 1990, seed 004), ordered by depth, and the relative
+#: rate at which each lets enactment quality grow [assume].
+COLLABORATION_DEPTH: dict[str, float] = {
+    "storytelling": 0.25,
+    "aid_and_assistance": 0.5,
+    "sharing": 0.75,
+    "joint_work": 1.0,
+}
 
 
+@dataclass
+class PracticeConfig(Section):
+    """Classroom practice, stages and lapse (ODD §4.5)."""
+
+    quality_rate: float = param(
+        0.12,
+        low=0,
+        high=1,
+        unit="1/week",
+        source="[assume]",
+        help="r_q: weekly growth rate of enactment quality at full time, support and depth",
+    )
+    practice_hours_full: float = param(
+        2.0,
+        low=0,
+        low_open=True,
+        unit="hours/week",
+        source="[assume]",
+        help="weekly hours at which practice time no longer limits quality growth",
+    )
+    quality_decay: float = param(
+        0.03,
+        low=0,
+        high=1,
+        unit="1/week",
+        source="[assume]",
+        help="weekly loss of quality without practice",
+    )
+    collaboration_kind: str = param(
+        "sharing",
+        choices=tuple(COLLABORATION_DEPTH),
+        source="[seed 004: Warren-Little's kinds of collaboration]",
+        help="the kind of collaboration staff practise in",
+    )
+    q_adopt: float = param(
+        0.5, low=0, high=1, source="[assume]", help="quality at which a trial becomes adoption"
+    )
+    q_embed: float = param(
+        0.7, low=0, high=1, source="[assume]", help="quality needed to become embedded"
+    )
+    embed_weeks: int = param(
+        13,
+        low=1,
+        unit="weeks",
+        source="[assume: a term]",
+        help="weeks of adoption before practice can embed",
+    )
+    routine_level: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[seed 002; assume level]",
+        help="F or D at or above which school routines can carry practice (embedding)",
+    )
+    trial_weeks_max: int = param(
+        26,
+        low=1,
+        unit="weeks",
+        source="[assume]",
+        help="a trial that has not reached q_adopt by then has failed (visible failure)",
+    )
+    lapse_base: float = param(
+        0.004,
+        low=0,
+        high=1,
+        unit="1/week",
+        source="[assume]",
+        help="weekly lapse hazard of a user with time, check-ins, formalisation and support",
+    )
+    lapse_no_time: float = param(
+        1.0, low=0, source="[assume]", help="relative hazard increase when practice time is short"
+    )
+    lapse_no_checkin: float = param(
+        1.0, low=0, source="[assume]", help="relative hazard increase without leader involvement"
+    )
+    lapse_unformalised: float = param(
+        1.0, low=0, source="[assume]", help="relative hazard increase without formalisation"
+    )
+    lapse_support_ended: float = param(
+        2.0,
+        low=0,
+        source="[assume; lit: Datnow 2005]",
+        help="relative hazard increase after PLN support ends",
+    )
+    embedded_lapse_factor: float = param(
+        0.1, low=0, high=1, source="[seed 002; assume]", help="embedded users' relative hazard"
+    )
+
+
+@register
 class Practice(Process):
     """Users practise; quality grows or decays; stages advance or lapse.
 
@@ -33,12 +136,33 @@ class Practice(Process):
     """
 
     name = "practice"
+    section = "practice"
+    Params = PracticeConfig
+    owns = ("staff.quality", "staff.stage", "now.failed_trials")
+    reads = (
+        "staff.knowledge",
+        "staff.stage_weeks",
+        "now.support",
+        "now.depth",
+        "now.stage_at_start",
+        "now.support_ended",
+        "model.free_hours",
+        "model.distributed",
+        "levers.involvement",
+        "levers.formalisation",
+    )
+
+    @classmethod
+    def check(cls, config) -> None:
+        """`practice.q_embed ≥ practice.q_adopt` (embedding needs at least adoption's quality)."""
+        if config.practice.q_embed < config.practice.q_adopt:
+            raise ConfigError("practice.q_embed must be at least practice.q_adopt")
 
     def __init__(self, model) -> None:
         super().__init__(model)
         self.cfg = model.config.practice
         self._hours_key: tuple | None = None
-        self._growth_key: tuple | None = None
+        self._growth_key: int | None = None
         self._routine_key: int | None = None
 
     def _refresh_time(self) -> None:

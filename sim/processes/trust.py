@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from sim.params import Section, param
 from sim.population import Stage
 from sim.processes.base import Process
 from sim.processes.decision import USES
+from sim.registry import register
 
-__all__ = ["TrustUpdate"]
+__all__ = ["TrustConfig", "TrustUpdate"]
 
 
+@dataclass
+class TrustConfig(Section):
+    """Trust updates on advice ties (ODD §3 step 9)."""
+
+    gain: float = param(
+        0.05,
+        low=0,
+        high=1,
+        source="[assume; lit: Bryk & Schneider 2002]",
+        help="share of the trust gap closed when help on a tie led to progress",
+    )
+    loss: float = param(
+        0.1,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share of trust lost on a person's ties when their trial fails",
+    )
+
+
+@register
 class TrustUpdate(Process):
     """Trust rises where help led to progress, falls where trials failed.
 
@@ -30,6 +55,17 @@ class TrustUpdate(Process):
     """
 
     name = "trust"
+    section = "trust"
+    Params = TrustConfig
+    owns = ("ties.trust", "staff.trust_in_leaders", "model.control_taken")
+    reads = (
+        "now.helpful_ties",
+        "now.failed_trials",
+        "now.stage_at_start",
+        "staff.stage",
+        "staff.participant",
+        "model.distributed",
+    )
 
     def step(self, week: int) -> None:
         """Update tie trust and trust in leaders."""

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import special
 
+from sim.params import Section, param
 from sim.population import Stage, threshold_ppf
-from sim.processes.base import Process
+from sim.processes.base import PERCEPTION, Process
+from sim.registry import register
 
-__all__ = ["Turnover"]
+__all__ = ["TurnoverConfig", "Turnover"]
 
 
+@dataclass
+class TurnoverConfig(Section):
+    """Staff turnover at school-year ends (MODEL.md §3 step 2)."""
+
+    rate: float = param(
+        0.09,
+        low=0,
+        high=1,
+        unit="1/year",
+        source="[lit: DfE teacher leaver rates 7.8-9.2%]",
+        help="share of staff who leave at each year end (replaced by unaware newcomers)",
+    )
+
+
+@register
 class Turnover(Process):
     """Staff leave at each year end and newcomers take their posts.
 
@@ -26,6 +45,24 @@ class Turnover(Process):
     """
 
     name = "turnover"
+    section = "turnover"
+    Params = TurnoverConfig
+    owns = (
+        "staff.threshold",
+        "staff.capacity",
+        "staff.trust_in_leaders",
+        "staff.knowledge",
+        "staff.quality",
+        "staff.resistant",
+        "staff.participant",
+        "staff.network_trust",
+        "staff.stage",
+        "staff.stage_weeks",
+        "ties.trust",
+        "now.stage_at_start",
+        *PERCEPTION,
+    )
+    reads = ("now.week_of_year", "now.year", "schools.trust_climate", "ties.initial_trust")
 
     def step(self, week: int) -> None:
         """Replace leavers at the start of a school year."""

@@ -1,20 +1,29 @@
-"""The strategy interface, its registry, and the actions strategies are built from."""
+"""The strategy contract, the parameters all strategies share, and the actions they are built from.
+
+A strategy is a :class:`Strategy` subclass in a file of its own in ``sim/strategies/``, registered
+with :func:`sim.registry.register`, with a YAML preset ``configs/strategy/<name>.yaml``. Its own
+parameters (a ``Params`` dataclass) join the ``strategy`` section; ``strategy.name`` chooses it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import registry
+from sim.module import Module
+from sim.params import Section, param
 from sim.population import Stage
+from sim.processes.base import PERCEPTION
 
 if TYPE_CHECKING:
     from sim.model import KnowledgeMobilisationModel
 
 __all__ = [
-    "STRATEGIES",
     "Strategy",
-    "register_strategy",
+    "StrategyParams",
     "make_strategy",
     "inform",
     "expose",
@@ -22,51 +31,76 @@ __all__ = [
     "hold_sessions",
 ]
 
-#: Registered strategies by name.
-STRATEGIES: dict[str, type[Strategy]] = {}
+
+@dataclass
+class StrategyParams(Section):
+    """How the knowledge is mobilised back in school (ODD §4.3)."""
+
+    session_attendance: float = param(
+        0.9,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="probability a staff member attends a whole-staff session",
+    )
+    session_learn_rate: float = param(
+        0.15,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share of the gap to the participants' knowledge closed by one session",
+    )
+    session_hours: float = param(
+        1.0, low=0, unit="hours", source="[seed 000: twilight sessions]", help="length of a session"
+    )
 
 
-class Strategy:
+@registry.kind
+class Strategy(Module):
     """A mobilisation strategy: decides each week who is exposed, when, and with what pressure.
 
+    Strategies act through the actions below (:func:`inform`, :func:`expose`, :func:`launch`,
+    :func:`hold_sessions`), so what they may write is declared once, here.
+
     Args:
-        model: The model; strategies read its state and write exposure through the actions below.
+        model: The model; strategies read its state and write exposure through the actions.
 
     """
 
-    name: ClassVar[str]
-
-    def __init__(self, model: KnowledgeMobilisationModel) -> None:
-        self.model = model
+    kind = "strategy"
+    section = "strategy"
+    selector = "name"
+    selector_param = param(
+        "whole_staff", source="[seed 000]", help="mobilisation strategy (sim/strategies/<name>.py)"
+    )
+    Params = StrategyParams
+    owns = (
+        "staff.stage",
+        "staff.knowledge",
+        "model.exposed",
+        "model.in_sight",
+        "model.out_of_sight",
+        "now.pressured",
+        "now.hours",
+        *PERCEPTION,
+    )
+    reads = (
+        "model.pln_started",
+        "model.distributed",
+        "now.session_week",
+        "staff.participant",
+        "staff.quality",
+        "ties.trust",
+    )
 
     def step(self, week: int) -> None:
         """Expose staff to the innovation this week."""
         raise NotImplementedError
 
 
-def register_strategy(name: str):
-    """Class decorator registering a :class:`Strategy` under ``name``."""
-
-    def decorate(cls: type[Strategy]) -> type[Strategy]:
-        if name in STRATEGIES:
-            raise ValueError(f"strategy {name!r} is registered twice")
-        cls.name = name
-        STRATEGIES[name] = cls
-        return cls
-
-    return decorate
-
-
 def make_strategy(name: str, model: KnowledgeMobilisationModel) -> Strategy:
     """Instantiate the registered strategy ``name`` for ``model``."""
-    try:
-        cls = STRATEGIES[name]
-    except KeyError:
-        allowed = ", ".join(sorted(STRATEGIES))
-        raise ValueError(
-            f"strategy.name = {name!r} is not allowed; choose one of: {allowed}"
-        ) from None
-    return cls(model)
+    return registry.get("strategy", name)(model)
 
 
 # -- actions strategies are composed of ---------------------------------------------------------

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from sim.params import param
 from sim.population import Stage
-from sim.strategies.base import Strategy, inform, register_strategy
+from sim.registry import register
+from sim.strategies.base import Strategy, inform
 
 
-@register_strategy("broadcast")
+@dataclass
+class BroadcastParams:
+    """Parameters of ``broadcast`` (in the ``strategy`` section)."""
+
+    materials_knowledge: float = param(
+        0.05,
+        low=0,
+        high=1,
+        source="[assume; lit: EEF Literacy Octopus]",
+        help="broadcast: share of the knowledge gap closed by reading the materials",
+    )
+
+
+@register
 class Broadcast(Strategy):
     """Passive dissemination (the EEF Literacy Octopus arm).
 
@@ -17,6 +34,11 @@ class Broadcast(Strategy):
     were unaware close a share ``materials_knowledge`` of their knowledge gap by reading them.
     Nothing else is done: the work is never brought in sight, no sessions are held.
     """
+
+    name = "broadcast"
+    Params = BroadcastParams
+    owns = ("staff.stage", "staff.knowledge")
+    reads = ("staff.participant", "pln.workshop_weeks")
 
     def __init__(self, model) -> None:
         super().__init__(model)

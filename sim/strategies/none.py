@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sim.strategies.base import Strategy, register_strategy
+from sim.registry import register
+from sim.strategies.base import Strategy
 
 
-@register_strategy("none")
+@register
 class NoMobilisation(Strategy):
     """No in-school mobilisation.
 
@@ -13,6 +14,10 @@ class NoMobilisation(Strategy):
     still travel along advice ties in conversation, but the school's signal and how-to support
     never reach non-participants.
     """
+
+    name = "none"
+    owns = ()
+    reads = ()
 
     def step(self, week: int) -> None:
         """Do nothing: the absence of mobilisation is this strategy."""

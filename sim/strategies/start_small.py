@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from sim.params import param
 from sim.population import Stage
-from sim.processes.calendar import WEEKS_PER_TERM
-from sim.strategies.base import Strategy, expose, hold_sessions, inform, launch, register_strategy
+from sim.registry import register
+from sim.school_year import WEEKS_PER_TERM
+from sim.strategies.base import Strategy, expose, hold_sessions, inform, launch
 
 
-@register_strategy("start_small")
+@dataclass
+class StartSmallParams:
+    """Parameters of ``start_small`` (in the ``strategy`` section)."""
+
+    pilot_size: int = param(
+        2,
+        low=0,
+        unit="staff",
+        source="[seed 000: start small; assume size]",
+        help="start_small: colleagues each participant brings into the pilot (most trusting ties)",
+    )
+    q_ready: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[seed 000: 'showing positive impact'; assume level]",
+        help="start_small: mean pilot quality at which the whole staff is brought in",
+    )
+    max_wait_terms: int = param(
+        3,
+        low=0,
+        unit="terms",
+        source="[assume]",
+        help="start_small: terms after the pilot starts when the whole staff is brought in anyway",
+    )
+
+
+@register
 class StartSmall(Strategy):
     """Start small and wait before sharing (seed 000; Frank, Penuel & Krause 2015).
 
@@ -21,6 +52,9 @@ class StartSmall(Strategy):
     participants included, at least ``q_ready``) or after ``max_wait_terms`` terms; then
     whole-staff sessions run as in ``whole_staff``.
     """
+
+    name = "start_small"
+    Params = StartSmallParams
 
     def __init__(self, model) -> None:
         super().__init__(model)

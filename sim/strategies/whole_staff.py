@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.strategies.base import Strategy, hold_sessions, launch, register_strategy
+from sim.registry import register
+from sim.strategies.base import Strategy, hold_sessions, launch
 
 
-@register_strategy("whole_staff")
+@register
 class WholeStaff(Strategy):
     """Whole-staff rollout (MODEL.md §4.3; seed 000 "whole staff engagement").
 
@@ -15,6 +16,8 @@ class WholeStaff(Strategy):
     to the whole staff (everyone aware, everyone asked to try: pressure). From then on it holds
     whole-staff sessions at the school's session frequency.
     """
+
+    name = "whole_staff"
 
     def __init__(self, model) -> None:
         super().__init__(model)
