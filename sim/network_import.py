@@ -40,11 +40,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.config import Config, ConfigError, LeadershipConfig, SchoolsConfig
+from sim.params import ConfigError
+from sim.population import SchoolsConfig
+from sim.processes.leadership import LeadershipConfig
+
+if TYPE_CHECKING:
+    from sim.config import Config
 
 __all__ = [
     "NEEDS_FILES",
@@ -969,7 +974,9 @@ def export_network(config: Config, folder: str | Path, *, strength: bool = True)
     from sim.rng import Streams
 
     config = dataclasses.replace(config).validate()
-    schools, staff, ties = build_population(config, Streams(config.seed))
+    streams = Streams(config.seed)
+    given = imported_structure(config, streams) if config.network.staff else None
+    schools, staff, ties = build_population(config, streams, given)
     ids = staff_ids(config)
     names = school_names(config)
     folder = Path(folder)

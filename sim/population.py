@@ -246,8 +246,14 @@ class Ties(Versioned):
         return len(self.seeker)
 
 
-def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, Ties]:
-    """Create schools, staff and advice ties for a validated configuration."""
+def build_population(
+    config: Config, streams: Streams, given: dict[str, np.ndarray] | None = None
+) -> tuple[Schools, Staff, Ties]:
+    """Create schools, staff and advice ties for a validated configuration.
+
+    ``given``: an imported network's structure (``sim.network_import.imported_structure``:
+    roles, teams, opinion formers, ties, strengths, pupils) used instead of generating one.
+    """
     sc = config.schools
     n_schools = config.n_schools
     leaders = np.asarray(sc.leaders, dtype=np.int64)
@@ -259,14 +265,10 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
     schools = _build_schools(config, n_schools, first, size)
     school = np.repeat(np.arange(n_schools), size)
 
-    if config.network.staff:  # an imported network (sim.network_import) instead of a generated one
-        from sim.network_import import imported_structure
-
-        given = imported_structure(config, streams)
+    if given is not None:  # an imported network (sim.network_import) instead of a generated one
         role, team, opinion_former = given["role"], given["team"], given["opinion_former"]
         seeker, adviser = given["seeker"], given["adviser"]
     else:
-        given = None
         role, team, opinion_former, seeker, adviser = _generate_structure(
             config, streams, first, size
         )

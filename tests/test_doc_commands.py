@@ -67,6 +67,10 @@ def test_every_documented_command_parses(module, args):
         assert args in ([], ["--seeds", "40"]), args
     elif module == "experiments.aggregate":
         assert len(args) == 1, args  # a results folder (shown as a placeholder)
+    elif module == "experiments.whom_to_send":
+        from experiments.whom_to_send import parse
+
+        parse(args)
     else:
         pytest.fail(f"no check for {module}")
 
