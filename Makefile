@@ -38,12 +38,21 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m experiments.bench
 
-# The workshop page for trainers, on http://127.0.0.1:8765 (HOST=0.0.0.0 to serve a room).
-HOST ?= 127.0.0.1
+# The workshop page for trainers, on http://127.0.0.1:8765 (make workshop HOST=0.0.0.0 to serve a
+# room). HOST counts only when given on the make command line: many shells export $$HOST (the
+# machine's name), which must not silently open the page to the network.
+ifeq ($(origin HOST),command line)
+WORKSHOP_HOST := $(HOST)
+else
+WORKSHOP_HOST := 127.0.0.1
+endif
 PORT ?= 8765
 workshop: $(STAMP)
+	@case "$(WORKSHOP_HOST)" in 127.*|localhost|::1) ;; \
+	  *) echo "warning: serving the workshop page on $(WORKSHOP_HOST):$(PORT), beyond this machine; anyone who can reach that address can use it (no login)" >&2 ;; \
+	esac
 	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(VENV)/bin/solara run sim/workshop/app.py \
-	  --host $(HOST) --port $(PORT) --production --no-open
+	  --host $(WORKSHOP_HOST) --port $(PORT) --production --no-open
 
 patterns: $(STAMP)
 	$(PY) -m experiments.patterns

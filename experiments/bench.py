@@ -177,7 +177,9 @@ def bench_compare(seeds: int) -> float:
     from experiments.settings import build_settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = build_settings([f"out_dir={tmp}", f"seeds={seeds}", "executor.n_jobs=2"])
+        settings = build_settings(
+            [f"out_dir={tmp}", "allow_outside_results=true", f"seeds={seeds}", "executor.n_jobs=2"]
+        )
         start = time.perf_counter()
         run_comparison(settings, progress=False)
         return time.perf_counter() - start

@@ -2,8 +2,10 @@
 
 A *cell* is one model configuration (an arm of a comparison, or one point of a Hydra sweep). Its
 seeds run in batches; each finished batch is written to ``<cell>/batches/<first>-<last>/`` under a
-temporary name and renamed into place, so an interrupted run keeps every finished batch and a
-rerun skips them. ``cell.json`` records the arm, its overrides and its resolved configuration.
+temporary name and renamed into place, with a record of what produced it and checksums of its files
+(:mod:`experiments.ledger`), so an interrupted run keeps every finished batch and a rerun runs only
+the seeds no matching batch holds. ``cell.json`` records the arm, its overrides and its resolved
+configuration.
 
 Batches run through an executor (:mod:`experiments.executors`): joblib processes on this
 machine, or a Dask cluster. Results do not depend on the executor, the batch size or the order in
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,15 @@ from typing import Any
 import pandas as pd
 
 import sim
+from experiments.ledger import (
+    RECORD_FILE,
+    TABLES,
+    WAYS_FORWARD,
+    Ledger,
+    load_batches,
+    make_record,
+    request_identity,
+)
 from sim.config import Config
 from sim.fileio import atomic_dir, write_json_atomic
 
@@ -88,14 +100,22 @@ def batches(seeds: Sequence[int], size: int) -> list[list[int]]:
     return [seeds[i : i + size] for i in range(0, len(seeds), size)]
 
 
-def _batch_dir(cell: Path, seeds: Sequence[int]) -> Path:
-    return cell / "batches" / f"{seeds[0]:06d}-{seeds[-1]:06d}"
+def _write_batch(
+    ledger: Ledger, seeds: Sequence[int], tables: dict[str, pd.DataFrame], identity: dict
+) -> None:
+    """Write a batch's tables and its record (checksums last) under a temporary name."""
+    got = sorted(int(s) for s in tables["runs"]["seed"])
+    if got != sorted(int(s) for s in seeds):
+        raise RuntimeError(f"a batch returned seeds {got[:5]}... for {list(seeds)[:5]}...")
+    with atomic_dir(ledger.new_batch_path(seeds)) as tmp:
+        for name in TABLES:
+            tables[name].to_parquet(tmp / f"{name}.parquet", index=False)
+        rows = {name: len(tables[name]) for name in TABLES}
+        write_json_atomic(tmp / RECORD_FILE, make_record(seeds, identity, tmp, rows))
 
 
-def _write_batch(cell: Path, seeds: Sequence[int], tables: dict[str, pd.DataFrame]) -> None:
-    with atomic_dir(_batch_dir(cell, seeds)) as tmp:
-        for name, frame in tables.items():
-            frame.to_parquet(tmp / f"{name}.parquet", index=False)
+def _notice(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def run_cell(
@@ -107,8 +127,16 @@ def run_cell(
     executor,
     batch_size: int,
     progress=None,
+    label: str | None = None,
+    extra: dict[str, Any] | None = None,
+    ways: str = WAYS_FORWARD,
 ) -> int:
-    """Run every seed of a cell not yet on disk; return how many runs were done now.
+    """Run every seed of a cell not yet in its ledger; return how many runs were done now.
+
+    Finished batches are reused only if their record matches this request (code,
+    configuration, packages); reuse is keyed by seed, so another seed range or batch size
+    resumes too, and a seed is never run or counted twice. Corrupt batches are rerun with a
+    one-line notice. The caller holds the folder's writer lock.
 
     Args:
         cell: The cell's folder.
@@ -119,43 +147,47 @@ def run_cell(
         executor: Runs batches (``experiments.executors``).
         batch_size: Seeds per batch.
         progress: Optional callable advanced by the number of runs finished.
+        label: How messages name the cell (default ``arm '<arm>'``).
+        extra: More fields for ``cell.json`` (a sweep's id).
+        ways: The ways forward named if the cell holds other results.
+
+    Raises:
+        ConfigError: The cell holds runs of another code version, configuration or packages.
 
     """
+    label = label or f"arm {arm!r}"
+    identity = request_identity(config)
+    ledger = Ledger(cell)
+    done_map = ledger.usable(identity, label, notify=_notice, remove=True, ways=ways)
     cell.mkdir(parents=True, exist_ok=True)
-    record = {"arm": arm, "overrides": list(overrides), "config": dataclasses.asdict(config)}
-    meta_path = cell / CELL_FILE
-    if meta_path.exists():
-        previous = json.loads(meta_path.read_text())
-        if previous.get("config") != json.loads(json.dumps(record["config"], default=str)):
-            raise ValueError(
-                f"{cell} holds results of a different configuration for arm {arm!r}; "
-                "use a new name or remove the folder"
-            )
-    else:
-        write_json_atomic(meta_path, record)
-    todo = [b for b in batches(seeds, batch_size) if not _batch_dir(cell, b).exists()]
+    record = {
+        "arm": arm,
+        "overrides": list(overrides),
+        "config": identity["config"],
+        **(extra or {}),
+    }
+    write_json_atomic(cell / CELL_FILE, record)
+    missing = [s for s in seeds if s not in done_map]
+    todo = batches(missing, batch_size)
     if progress is not None:
-        progress(len(seeds) - sum(len(b) for b in todo))
+        progress(len(seeds) - len(missing))
     done = 0
     for seeds_done, tables in executor.run(arm, config, todo):
-        _write_batch(cell, seeds_done, tables)
+        _write_batch(ledger, seeds_done, tables, identity)
         done += len(seeds_done)
         if progress is not None:
             progress(len(seeds_done))
     return done
 
 
-def load_cell(cell: Path, seeds: Iterable[int] | None = None) -> dict[str, pd.DataFrame]:
-    """Read every finished batch of a cell (only the given seeds, if any)."""
-    parts: dict[str, list[pd.DataFrame]] = {"runs": [], "timeseries": [], "schools": []}
-    for batch in sorted((cell / "batches").glob("[0-9]*-[0-9]*")):
-        for name in parts:
-            parts[name].append(pd.read_parquet(batch / f"{name}.parquet"))
-    tables = {
-        name: (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
-        for name, frames in parts.items()
-    }
-    if seeds is not None and not tables["runs"].empty:
-        keep = set(seeds)
-        tables = {k: v[v["seed"].isin(keep)].reset_index(drop=True) for k, v in tables.items()}
-    return tables
+def load_cell(
+    cell: Path, seeds: Iterable[int] | None = None, notify=None
+) -> dict[str, pd.DataFrame]:
+    """Read the cell's verified batches (only the given seeds, if any), each seed once.
+
+    Batches that fail their checksum are left out (with a notice through ``notify``); the
+    batches used must all share one record (code, configuration, packages).
+    """
+    label = f"cell {Path(cell).name!r}"
+    seed_map = Ledger(cell).usable(None, label, notify=notify)
+    return load_batches(seed_map, seeds)

@@ -11,23 +11,31 @@ A new arm: ``'+arm_overrides.mine=["strategy=none","leadership=full"]' arms=[who
 
 Writes ``results/compare/<name>/``: ``runs.parquet``/``.csv``, ``timeseries.parquet``,
 ``schools.parquet``, ``summary.csv``, ``paired.csv``, ``replications.csv``, figures (PNG) and
-``report.md``, plus ``meta.json`` and each arm's finished batches under ``cells/``. Rerunning the
-same command resumes: finished batches are kept, only missing seeds run. Invalid settings: a
-one-line error, exit status 2, nothing written.
+``report.md``, plus ``meta.json`` and each arm's finished batches under ``cells/`` (a ledger:
+:mod:`experiments.ledger`). Rerunning resumes, with more or fewer seeds or another batch size:
+batches whose record matches the request are reused seed by seed, only missing seeds run. A folder
+holding runs of other code or settings is refused (a new ``name=``, or ``resume=never`` /
+``--fresh`` to start afresh). Invalid settings: a one-line error, exit status 2, nothing written.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 
-from experiments.aggregate import aggregate
+from experiments.aggregate import aggregate, check_complete
 from experiments.cells import run_cell
-from experiments.executors import make_executor
-from experiments.settings import CompareSettings, arm_configs, build_settings, settings_dict
+from experiments.executors import SchedulerLostError, make_executor
+from experiments.ledger import LOCK_FILE, Ledger, request_identity, writer_lock
+from experiments.settings import (
+    CompareSettings,
+    arm_configs,
+    build_settings,
+    output_dir,
+    settings_dict,
+)
 from sim.config import ConfigError
 from sim.fileio import write_json_atomic, write_text_atomic
 from sim.provenance import provenance
@@ -37,56 +45,91 @@ ROOT = Path(__file__).resolve().parent.parent
 __all__ = ["main", "run_comparison"]
 
 
-def _output_dir(s: CompareSettings) -> Path:
-    base = Path(s.out_dir)
-    return (base if base.is_absolute() else ROOT / base) / s.run_name
-
-
-def _check_resume(out: Path, settings: dict) -> None:
-    meta_path = out / "meta.json"
-    if not meta_path.exists():
-        if out.exists() and any(out.iterdir()):
-            raise ConfigError(f"{out} exists and is not a comparison folder; choose another name=")
+def _check_folder(out: Path) -> None:
+    """Refuse a folder that exists but is not a comparison (nothing of ours to resume)."""
+    if not out.exists():
         return
-    previous = json.loads(meta_path.read_text())["settings"]
-    keep = ("experiment", "scenario", "years", "seed_start", "arm_overrides", "network")
-    changed = [k for k in keep if previous.get(k) != settings.get(k)]
-    changed += [a for a in settings["arms"] if a not in previous.get("arms", [])]
-    if changed:
-        raise ConfigError(
-            f"{out} holds a comparison with other settings ({', '.join(map(str, changed))}); "
-            "choose another name= to keep both"
-        )
+    if not out.is_dir():
+        raise ConfigError(f"{out} exists and is not a folder; choose another name=")
+    ours = {"meta.json", "cells", LOCK_FILE}
+    if not (out / "meta.json").exists() and any(p.name not in ours for p in out.iterdir()):
+        raise ConfigError(f"{out} exists and is not a comparison folder; choose another name=")
+
+
+def _clear(out: Path) -> None:
+    """Start a folder afresh (``resume=never``): remove its batches and outputs (lock held)."""
+    import shutil
+
+    for path in out.iterdir():
+        if path.name == LOCK_FILE:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def run_comparison(s: CompareSettings, progress: bool = True, figures: bool = True) -> Path:
-    """Run (or resume) a comparison and build its outputs; return the output folder."""
+    """Run (or resume) a comparison and build its outputs; return the output folder.
+
+    Everything is checked before anything is written: settings, every arm, the limits, the Dask
+    scheduler and, when resuming, that every finished batch matches this request (code,
+    configuration, packages). One writer per folder: a second run with the same name refuses.
+
+    Raises:
+        ConfigError: Invalid settings, a folder holding other results, a folder another run is
+            writing, or a lost Dask scheduler (finished batches are kept; rerun to resume).
+
+    """
     configs = arm_configs(s)
-    executor = make_executor(s.executor.name, s.executor.address, s.executor.n_jobs)
-    out = _output_dir(s)
+    out = output_dir(s)
+    _check_folder(out)
     settings = settings_dict(s)
-    _check_resume(out, settings)
+    executor = make_executor(
+        s.executor.name, s.executor.address, s.executor.n_jobs, s.executor.timeout
+    )
+    bar = None
+    finished = [0]
+
+    def advance(n: int) -> None:
+        finished[0] += n
+        bar.update(n)
+
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        prov = provenance(command=["python", "-m", "experiments.compare", *sys.argv[1:]])
-        write_json_atomic(out / "meta.json", {"settings": settings, "provenance": prov})
-        total = len(s.seed_list) * len(s.arms)
-        bar = _progress_bar(total, progress)
-        for arm in s.arms:
-            run_cell(
-                out / "cells" / arm,
-                arm,
-                s.arm_overrides[arm],
-                configs[arm],
-                s.seed_list,
-                executor,
-                s.executor.batch_size,
-                progress=bar.update,
-            )
-        bar.close()
+        with writer_lock(out, "comparison"):
+            if s.resume == "never":
+                _clear(out)
+            else:  # refuse a mismatch before writing anything
+                for arm in s.arms:
+                    Ledger(out / "cells" / arm).usable(
+                        request_identity(configs[arm]), f"arm {arm!r}"
+                    )
+            prov = provenance(command=["python", "-m", "experiments.compare", *sys.argv[1:]])
+            write_json_atomic(out / "meta.json", {"settings": settings, "provenance": prov})
+            total = len(s.seed_list) * len(s.arms)
+            bar = _progress_bar(total, progress)
+            for arm in s.arms:
+                run_cell(
+                    out / "cells" / arm,
+                    arm,
+                    s.arm_overrides[arm],
+                    configs[arm],
+                    s.seed_list,
+                    executor,
+                    s.executor.batch_size,
+                    progress=advance,
+                )
+            bar.close()
+            aggregate(out, figures=figures)
+    except SchedulerLostError as exc:
+        raise ConfigError(
+            f"{exc} with {finished[0]} of {len(s.seed_list) * len(s.arms)} runs finished; they are kept "
+            f"in {out}: rerun the same command when the cluster is back to resume"
+        ) from None
     finally:
+        if bar is not None:
+            bar.close()
         executor.close()
-    aggregate(out, figures=figures)
     if s.network.staff:  # an imported network: what was read and what was drawn
         from sim.network_import import describe
 
@@ -109,11 +152,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("overrides", nargs="*", help="key=value settings, e.g. seeds=500")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--fresh", action="store_true", help="start the folder afresh (same as resume=never)"
+    )
+    args = _parse_args(parser, argv)
+    if args is None:
+        return 2
     logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
-        s = build_settings(args.overrides)
+        s = build_settings([*args.overrides, *(["resume=never"] if args.fresh else [])])
         out = run_comparison(s, progress=not args.quiet)
+        check_complete(out)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -122,6 +171,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"report: {out / 'report.md'}  (tables: summary.csv, {paired.name})")
     _print_headline(out, s)
     return 0
+
+
+def _parse_args(parser: argparse.ArgumentParser, argv: list[str]):
+    """Parse options; a usage error is one line and exit status 2 (``None``)."""
+
+    def one_line_error(message: str) -> None:
+        raise ConfigError(message)
+
+    parser.error = one_line_error  # type: ignore[method-assign]
+    try:
+        return parser.parse_args(argv)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
 
 
 def _print_headline(out: Path, s: CompareSettings) -> None:

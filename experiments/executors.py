@@ -11,12 +11,20 @@ For Slurm clusters, Hydra's submitit launcher runs sweep cells as cluster jobs
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 
 from experiments.cells import run_batch
 from sim.config import Config, ConfigError
 
-__all__ = ["EXECUTORS", "LocalExecutor", "DaskExecutor", "make_executor"]
+__all__ = [
+    "EXECUTORS",
+    "SchedulerLostError",
+    "LocalExecutor",
+    "DaskExecutor",
+    "check_dask_address",
+    "make_executor",
+]
 
 
 class LocalExecutor:
@@ -49,25 +57,119 @@ def _tagged(arm: str, config: Config, seeds: Sequence[int]):
     return seeds, run_batch(arm, config, seeds)
 
 
+class SchedulerLostError(RuntimeError):
+    """The cluster went away while batches were running (finished batches are kept)."""
+
+
+#: Address schemes of a Dask scheduler this project connects to.
+DASK_SCHEMES = ("tcp", "tls")
+
+
+def check_dask_address(address: str) -> tuple[str, str, int]:
+    """Check a scheduler address (``tcp://host:port`` or ``tls://host:port``) without connecting."""
+    from urllib.parse import urlsplit
+
+    if not address:
+        raise ConfigError("executor.address is required with executor=dask (tcp://host:port)")
+    try:
+        parts = urlsplit(address)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if (
+        parts is None
+        or parts.scheme not in DASK_SCHEMES
+        or not parts.hostname
+        or port is None
+        or not 0 < port < 65536
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError(
+            f"executor.address = {address!r} is not a scheduler address; expected "
+            "tcp://host:port or tls://host:port (port 1-65535)"
+        )
+    return parts.scheme, parts.hostname, port
+
+
+def _probe_scheduler(address: str, timeout: float, security=None) -> None:
+    """Connect, and ask the scheduler who it is, within ``timeout`` seconds in all.
+
+    ``distributed`` retries a refused connection until its timeout, and then waits without limit
+    for a handshake, so a listener that is not a Dask scheduler would hang the run; this probe
+    bounds the whole exchange.
+    """
+    import asyncio
+    import socket
+
+    from distributed.comm import connect
+
+    scheme, host, port = check_dask_address(address)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        if isinstance(exc, TimeoutError | socket.timeout):
+            reason = f"no answer within {timeout:g} s"
+        raise ConfigError(
+            f"executor.address = {address!r}: no Dask scheduler reachable ({reason})"
+        ) from None
+
+    async def ask() -> dict:
+        kwargs = security.get_connection_args("client") if security is not None else {}
+        comm = await connect(address, timeout=timeout, **kwargs)
+        try:
+            await comm.write({"op": "identity"})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:  # in a thread of its own, so this works under a running event loop too (Jupyter)
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(asyncio.run, asyncio.wait_for(ask(), timeout)).result()
+    except TimeoutError:
+        raise ConfigError(
+            f"executor.address = {address!r}: something listens there but no Dask scheduler "
+            f"answered within {timeout:g} s (executor.timeout)"
+        ) from None
+    except Exception as exc:  # a protocol error from a listener that is not Dask
+        raise ConfigError(
+            f"executor.address = {address!r}: not a Dask scheduler ({type(exc).__name__})"
+        ) from None
+    if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+        raise ConfigError(f"executor.address = {address!r}: the listener is not a Dask scheduler")
+
+
 class DaskExecutor:
     """Batches on an existing Dask cluster (``dask scheduler`` + ``dask worker`` processes).
 
     Args:
-        address: The scheduler's address, e.g. ``tcp://127.0.0.1:8786``.
-        timeout: Seconds to wait for the scheduler before giving up.
+        address: The scheduler's address, e.g. ``tcp://127.0.0.1:8786`` (``tls://`` with Dask's
+            TLS settings in its configuration, see README).
+        timeout: Seconds to wait for the scheduler to answer before giving up.
 
     Raises:
-        ConfigError: The scheduler cannot be reached (raised before any work starts).
+        ConfigError: The address is malformed, nothing answers there, or what answers is not
+            a Dask scheduler (raised before any work starts, within about ``timeout`` seconds).
 
     """
 
     def __init__(self, address: str, timeout: float = 10.0) -> None:
-        if not address:
-            raise ConfigError("executor.address is required with executor.name=dask")
+        check_dask_address(address)
         from distributed import Client
 
+        self.address = address
+        security = None
+        if address.startswith("tls://"):
+            from distributed.security import Security
+
+            security = Security()  # from Dask's configuration (distributed.comm.tls.*)
+        _probe_scheduler(address, timeout, security)
         try:
-            self.client = Client(address, timeout=timeout)
+            self.client = Client(address, timeout=timeout, security=security)
         except (OSError, TimeoutError) as exc:
             raise ConfigError(
                 f"executor.address = {address!r}: no Dask scheduler reachable ({type(exc).__name__})"
@@ -76,25 +178,38 @@ class DaskExecutor:
     def run(
         self, arm: str, config: Config, todo: Sequence[Sequence[int]]
     ) -> Iterator[tuple[Sequence[int], dict]]:
-        """Submit every batch and yield each as it finishes."""
+        """Submit every batch and yield each as it finishes.
+
+        Raises:
+            SchedulerLostError: The scheduler went away; the batches yielded so far are kept.
+
+        """
         from distributed import as_completed
 
-        futures = [self.client.submit(_tagged, arm, config, list(s), pure=False) for s in todo]
-        for future in as_completed(futures):
-            yield future.result()
+        try:
+            futures = [self.client.submit(_tagged, arm, config, list(s), pure=False) for s in todo]
+            for future in as_completed(futures):
+                yield future.result()
+        except (OSError, TimeoutError) as exc:
+            raise SchedulerLostError(f"lost the Dask scheduler at {self.address}") from exc
+        except Exception as exc:
+            if type(exc).__name__ in ("CancelledError", "FutureCancelledError", "CommClosedError"):
+                raise SchedulerLostError(f"lost the Dask scheduler at {self.address}") from exc
+            raise
 
     def close(self) -> None:
         """Disconnect from the scheduler (the cluster keeps running)."""
-        self.client.close()
+        with contextlib.suppress(Exception):  # the scheduler may already be gone
+            self.client.close(timeout=5)
 
 
 EXECUTORS = ("local", "dask")
 
 
-def make_executor(name: str, address: str = "", n_jobs: int = 2):
+def make_executor(name: str, address: str = "", n_jobs: int = 2, timeout: float = 10.0):
     """The executor ``name`` (``local`` or ``dask``)."""
     if name == "local":
         return LocalExecutor(n_jobs)
     if name == "dask":
-        return DaskExecutor(address)
+        return DaskExecutor(address, timeout=timeout)
     raise ConfigError(f"executor.name = {name!r} is not allowed; choose one of: local, dask")

@@ -35,7 +35,7 @@ RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    """Split the command line into overrides and options."""
+    """Split the command line into overrides and options (a usage error raises ConfigError)."""
     parser = argparse.ArgumentParser(
         prog="python -m experiments.run",
         description="Run one simulation and write its results under results/runs/.",
@@ -46,6 +46,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--out", type=Path, default=None, help="folder to create for the results (must not exist)"
     )
+
+    def one_line_error(message: str) -> None:
+        raise ConfigError(message)
+
+    parser.error = one_line_error  # type: ignore[method-assign]
     return parser.parse_args(argv)
 
 
@@ -73,9 +78,9 @@ def write_run(result: RunResult, out: Path, command: list[str]) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
     logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
+        args = parse_args(argv)
         config = build_config(scenario=None, overrides=args.overrides)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -661,6 +661,7 @@ def run(s: Settings, progress: bool = True, figures: bool = True) -> tuple[Path,
         executor=ExecutorSettings(n_jobs=s.n_jobs),
         network=NetworkFiles(**{k: str(v) for k, v in files.items()}),
         out_dir=str(out),
+        allow_outside_results=True,  # the study's own folder (under results/ by default)
     )
     comparison = run_comparison(validate(cs), progress=progress, figures=figures)
     maps = draw_maps(data, cent, sets, out)

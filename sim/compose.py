@@ -24,9 +24,17 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim import registry
 from sim.config import Config, ConfigError
+from sim.limits import check_model_size, check_seed
 from sim.network_import import network_overrides
 
-__all__ = ["CONFIG_DIR", "build_config", "config_from_dictconfig", "available_options"]
+__all__ = [
+    "CONFIG_DIR",
+    "build_config",
+    "check_overrides",
+    "config_from_dictconfig",
+    "available_options",
+    "prepare_config",
+]
 
 #: The project's Hydra config tree.
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -65,8 +73,11 @@ def build_config(
         ConfigError: One line naming the key and what is allowed.
 
     """
-    if isinstance(overrides, str):
-        raise ConfigError("overrides must be a sequence of 'key=value' strings, not one string")
+    overrides = check_overrides(overrides)
+    if scenario is not None and not isinstance(scenario, str):
+        raise ConfigError(f"scenario must be a scenario name (text), got {scenario!r}")
+    if seed is not None:
+        check_seed("seed", seed)
     all_overrides = []
     if scenario is not None:
         all_overrides.append(f"scenario={scenario}")
@@ -90,11 +101,56 @@ def _compose_cached(overrides: tuple[str, ...]) -> DictConfig:
     return _compose(list(overrides))
 
 
+def check_overrides(overrides: Any, allow_hydra: bool = False) -> list[str]:
+    """Check a sequence of overrides before Hydra sees it; return it as a list.
+
+    Refused, each with one line: anything but a list or tuple of strings; an item without
+    ``key=value``; deleting a key (``~key``, the same everywhere: a setting is changed, never
+    removed); an interpolation such as ``${now:...}`` (results must not depend on the clock or
+    the environment); and ``hydra.*`` settings unless the caller runs Hydra's launcher
+    (``allow_hydra``), since everywhere else they would be silently ignored.
+    """
+    if isinstance(overrides, str) or not isinstance(overrides, list | tuple):
+        raise ConfigError(
+            f"overrides must be a list of 'key=value' strings (got {type(overrides).__name__})"
+        )
+    for ov in overrides:
+        if not isinstance(ov, str):
+            raise ConfigError(f"overrides must be 'key=value' strings (got {ov!r})")
+        key, eq, value = ov.partition("=")
+        if key.startswith("~"):
+            raise ConfigError(
+                f"{ov!r}: deleting a key is not supported; set a value instead ({key[1:]}=...)"
+            )
+        if not eq or not key.strip():
+            raise ConfigError(f"expected key=value, got {ov!r}")
+        if "${" in ov:
+            raise ConfigError(
+                f"{key} = {value!r}: interpolations (${{...}}) are not allowed; give a literal "
+                "value, so results do not depend on the clock or the environment"
+            )
+        if key.lstrip("+").split(".")[0].split("/")[0] == "hydra" and not allow_hydra:
+            raise ConfigError(
+                f"{key}: Hydra's own settings have no effect here; only experiments.sweep "
+                "takes hydra.* (e.g. hydra.sweep.dir)"
+            )
+        if "\0" in ov:
+            raise ConfigError(f"{key}: the value contains a NUL character")
+    return list(overrides)
+
+
 def check_override_syntax(overrides) -> None:
-    """Reject anything that is not ``key=value`` with a one-line error."""
-    bad = [o for o in overrides if "=" not in o]
-    if bad:
-        raise ConfigError(f"expected key=value, got {bad[0]!r}")
+    """Reject anything that is not ``key=value`` with a one-line error (see check_overrides)."""
+    check_overrides(overrides, allow_hydra=True)
+
+
+def prepare_config(config: Any) -> Config:
+    """A validated copy of a ready :class:`Config` within the documented limits (for the API)."""
+    if not isinstance(config, Config):
+        raise ConfigError(f"config must be a sim.Config (got {type(config).__name__})")
+    config = copy.deepcopy(config).validate()
+    check_model_size(config)
+    return config
 
 
 def _compose(overrides: list[str]) -> DictConfig:
@@ -135,7 +191,9 @@ def config_from_dictconfig(cfg: DictConfig) -> Config:
         raise ConfigError(_one_line(exc)) from exc
     if not isinstance(config, Config):
         raise ConfigError("the composed configuration does not follow the schema")
-    return config.validate()
+    config.validate()
+    check_model_size(config)
+    return config
 
 
 def _reject_unknown_keys(node: Any, schema: Any, prefix: str) -> None:

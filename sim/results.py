@@ -79,12 +79,12 @@ def simulate(
         sim.config.ConfigError: Invalid scenario, key or value (one-line message).
 
     """
-    if config is None:
-        from sim.compose import build_config
+    from sim.compose import build_config, prepare_config
 
+    if config is None:
         config = build_config(scenario=scenario, seed=seed, overrides=overrides)
     else:
-        config = copy.deepcopy(config).validate()
+        config = prepare_config(config)
     model = KnowledgeMobilisationModel(config, validated=True).run()
     baseline = KnowledgeMobilisationModel(no_pln_config(model.config), validated=True).run()
     effect = _pupil_effect_by_school(model, baseline)

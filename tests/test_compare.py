@@ -36,7 +36,14 @@ OUTPUTS = {
 
 def _settings(tmp_path, *extra):
     return build_settings(
-        [f"out_dir={tmp_path}", "seeds=6", "executor.batch_size=2", "executor.n_jobs=1", *extra]
+        [
+            f"out_dir={tmp_path}",
+            "allow_outside_results=true",
+            "seeds=6",
+            "executor.batch_size=2",
+            "executor.n_jobs=1",
+            *extra,
+        ]
     )
 
 
@@ -107,7 +114,13 @@ def test_interrupted_comparison_resumes_without_redoing_work(tmp_path):
 
 
 def test_kill_mid_run_then_resume_gives_the_same_results(tmp_path):
-    args = [f"out_dir={tmp_path}", "seeds=12", "executor.batch_size=2", "executor.n_jobs=1"]
+    args = [
+        f"out_dir={tmp_path}",
+        "allow_outside_results=true",
+        "seeds=12",
+        "executor.batch_size=2",
+        "executor.n_jobs=1",
+    ]
     proc = subprocess.Popen(
         [sys.executable, "-m", "experiments.compare", "--quiet", *args],
         cwd=ROOT,
@@ -126,7 +139,15 @@ def test_kill_mid_run_then_resume_gives_the_same_results(tmp_path):
     assert finish.returncode == 0, finish.stderr
     resumed = _comparable(pd.read_parquet(tmp_path / "strategy_comparison" / "runs.parquet"))
     fresh = run_comparison(
-        build_settings([f"out_dir={tmp_path}", "name=fresh", "seeds=12", "executor.n_jobs=1"]),
+        build_settings(
+            [
+                f"out_dir={tmp_path}",
+                "allow_outside_results=true",
+                "name=fresh",
+                "seeds=12",
+                "executor.n_jobs=1",
+            ]
+        ),
         progress=False,
         figures=False,
     )
@@ -146,7 +167,13 @@ def test_aggregate_rebuilds_tables_and_report_on_its_own(tmp_path):
 
 def test_factorial_experiment_adds_interaction_plot(tmp_path):
     s = build_settings(
-        [f"out_dir={tmp_path}", "experiment=levers_factorial", "seeds=2", "executor.n_jobs=2"]
+        [
+            f"out_dir={tmp_path}",
+            "allow_outside_results=true",
+            "experiment=levers_factorial",
+            "seeds=2",
+            "executor.n_jobs=2",
+        ]
     )
     assert len(s.arms) == 8 and set(s.factors) == {"formalise", "time", "distributed_leadership"}
     out = run_comparison(s, progress=False)
@@ -169,7 +196,9 @@ def test_factorial_experiment_adds_interaction_plot(tmp_path):
     ],
 )
 def test_bad_input_is_a_one_line_error_with_exit_2_and_no_output(tmp_path, args, fragment):
-    proc = _cli("experiments.compare", f"out_dir={tmp_path}", "seeds=3", *args)
+    proc = _cli(
+        "experiments.compare", f"out_dir={tmp_path}", "allow_outside_results=true", "seeds=3", *args
+    )
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], lines
@@ -178,13 +207,21 @@ def test_bad_input_is_a_one_line_error_with_exit_2_and_no_output(tmp_path, args,
 
 def test_changed_settings_do_not_overwrite_an_existing_comparison(tmp_path):
     run_comparison(_settings(tmp_path, "seeds=2"), progress=False, figures=False)
-    proc = _cli("experiments.compare", f"out_dir={tmp_path}", "seeds=2", "years=2")
-    assert proc.returncode == 2 and "choose another name" in proc.stderr
+    proc = _cli(
+        "experiments.compare",
+        f"out_dir={tmp_path}",
+        "allow_outside_results=true",
+        "seeds=2",
+        "years=2",
+    )
+    assert proc.returncode == 2 and "choose a new name=" in proc.stderr
+    assert "resume=never" in proc.stderr and "years 3 vs 2" in proc.stderr
 
 
 def test_hydra_sweep_runs_cells_resumes_and_aggregates(tmp_path):
     sweep = tmp_path / "sweep"
     args = [
+        "--allow-outside-results",
         "--seeds",
         "3",
         "--n-jobs",
@@ -219,7 +256,9 @@ def test_hydra_sweep_runs_cells_resumes_and_aggregates(tmp_path):
     ],
 )
 def test_sweep_bad_input_is_rejected_before_any_job(tmp_path, args):
-    proc = _cli("experiments.sweep", *args, f"hydra.sweep.dir={tmp_path / 'sw'}")
+    proc = _cli(
+        "experiments.sweep", "--allow-outside-results", *args, f"hydra.sweep.dir={tmp_path / 'sw'}"
+    )
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), lines
@@ -227,8 +266,14 @@ def test_sweep_bad_input_is_rejected_before_any_job(tmp_path, args):
 
 
 @pytest.fixture
-def dask_cluster(tmp_path):
-    """A real Dask scheduler and two single-threaded workers on 127.0.0.1."""
+def dask_cluster(dask_processes):
+    """The address of a real Dask scheduler with two single-threaded workers on 127.0.0.1."""
+    return dask_processes[0]
+
+
+@pytest.fixture
+def dask_processes(tmp_path):
+    """A real Dask scheduler and two single-threaded workers on 127.0.0.1: (address, processes)."""
     bin_dir = Path(sys.executable).parent
     scheduler_file = tmp_path / "scheduler.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -280,7 +325,7 @@ def dask_cluster(tmp_path):
 
         with Client(address, timeout=30) as client:
             client.wait_for_workers(2, timeout=60)
-        yield address
+        yield address, procs
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -292,7 +337,12 @@ def dask_cluster(tmp_path):
 
 
 def test_dask_cluster_gives_identical_results_to_a_local_run(tmp_path, dask_cluster):
-    common = [f"out_dir={tmp_path}", "seeds=6", "executor.batch_size=2"]
+    common = [
+        f"out_dir={tmp_path}",
+        "allow_outside_results=true",
+        "seeds=6",
+        "executor.batch_size=2",
+    ]
     local = run_comparison(
         build_settings([*common, "name=local", "executor.n_jobs=1"]), False, False
     )
@@ -309,3 +359,41 @@ def test_dask_cluster_gives_identical_results_to_a_local_run(tmp_path, dask_clus
     ts_a = pd.read_parquet(local / "timeseries.parquet").sort_values(["arm", "seed", "week"])
     ts_b = pd.read_parquet(remote / "timeseries.parquet").sort_values(["arm", "seed", "week"])
     assert np.array_equal(ts_a.to_numpy(), ts_b.to_numpy())
+
+
+def test_lost_dask_scheduler_keeps_finished_batches_and_says_how_to_resume(
+    tmp_path, dask_processes, monkeypatch
+):
+    import experiments.cells as cells
+
+    address, procs = dask_processes
+    real_write = cells._write_batch
+
+    def write_then_kill_scheduler(*args, **kwargs):
+        real_write(*args, **kwargs)
+        if procs[0].poll() is None:
+            procs[0].send_signal(signal.SIGKILL)  # the scheduler dies after the first batch
+
+    monkeypatch.setattr(cells, "_write_batch", write_then_kill_scheduler)
+    common = [f"out_dir={tmp_path}", "allow_outside_results=true", "years=1", "seeds=6"]
+    s = build_settings(
+        [*common, "executor.batch_size=1", "executor=dask", f"executor.address={address}"]
+    )
+    from sim.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        run_comparison(s, progress=False, figures=False)
+    msg = str(err.value)
+    assert "\n" not in msg and "lost the Dask scheduler" in msg and "rerun the same command" in msg
+    out = tmp_path / "strategy_comparison"
+    kept = sorted(out.glob("cells/*/batches/*"))
+    assert kept and f"{len(kept)} of 12 runs finished" in msg
+    monkeypatch.undo()
+    local = [*common, "executor.n_jobs=1"]
+    resumed = run_comparison(build_settings(local), progress=False, figures=False)
+    assert all(b.exists() for b in kept)  # finished batches were reused, not rerun
+    fresh = run_comparison(build_settings([*local, "name=fresh"]), progress=False, figures=False)
+    pd.testing.assert_frame_equal(
+        _comparable(pd.read_parquet(resumed / "runs.parquet")),
+        _comparable(pd.read_parquet(fresh / "runs.parquet")),
+    )
