@@ -66,6 +66,7 @@ class NetworkConfig(Section):
         high=1,
         source="[assume]",
         help="cap on the cross-team relationship probability in small schools",
+        plausible=(0.6, 1.0),
     )
     mutual_share: float = param(
         0.6,
@@ -93,6 +94,7 @@ class NetworkConfig(Section):
         low_open=True,
         source="[assume]",
         help="Beta concentration of initial tie trust around the school's trust climate",
+        plausible=(4.0, 25.0),
     )
     staff: str = param(
         "",

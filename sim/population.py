@@ -71,6 +71,7 @@ class SchoolsConfig(Section):
         unit="staff",
         source="[assume: head and deputy in a primary]",
         help="senior leaders per school; the first is the head",
+        plausible=(2, 3),
     )
     team_size: int = param(
         3,
@@ -93,9 +94,15 @@ class SchoolsConfig(Section):
         high=1,
         source="[assume]",
         help="share of teachers (senior leaders excluded) who are middle leaders",
+        plausible=(0.1, 0.35),
     )
     early_career_share: float = param(
-        0.15, low=0, high=1, source="[assume]", help="share of teachers in their first years"
+        0.15,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share of teachers in their first years",
+        plausible=(0.05, 0.3),
     )
     pupils_per_teacher: float = param(
         21.0,
@@ -118,6 +125,7 @@ class SchoolsConfig(Section):
         per_school=True,
         source="[assume; lit: Bryk & Schneider 2002]",
         help="mean trust among staff and in leaders",
+        plausible=(0.3, 0.85),
     )
     disadvantage: Any = param(
         0.2,
@@ -126,6 +134,7 @@ class SchoolsConfig(Section):
         per_school=True,
         source="[assume]",
         help="share of pupils eligible for free school meals (recorded; no mechanism uses it yet)",
+        plausible=(0.05, 0.5),
     )
 
     @classmethod

@@ -35,6 +35,7 @@ class PracticeConfig(Section):
         unit="1/week",
         source="[assume]",
         help="r_q: weekly growth rate of enactment quality at full time, support and depth",
+        plausible=(0.06, 0.2),
     )
     practice_hours_full: float = param(
         2.0,
@@ -43,6 +44,7 @@ class PracticeConfig(Section):
         unit="hours/week",
         source="[assume]",
         help="weekly hours at which practice time no longer limits quality growth",
+        plausible=(1.0, 3.0),
     )
     quality_decay: float = param(
         0.03,
@@ -51,6 +53,7 @@ class PracticeConfig(Section):
         unit="1/week",
         source="[assume]",
         help="weekly loss of quality without practice",
+        plausible=(0.01, 0.06),
     )
     collaboration_kind: str = param(
         "sharing",
@@ -59,10 +62,20 @@ class PracticeConfig(Section):
         help="the kind of collaboration staff practise in",
     )
     q_adopt: float = param(
-        0.5, low=0, high=1, source="[assume]", help="quality at which a trial becomes adoption"
+        0.5,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="quality at which a trial becomes adoption",
+        plausible=(0.4, 0.6),
     )
     q_embed: float = param(
-        0.7, low=0, high=1, source="[assume]", help="quality needed to become embedded"
+        0.7,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="quality needed to become embedded",
+        plausible=(0.6, 0.8),
     )
     embed_weeks: int = param(
         13,
@@ -70,6 +83,7 @@ class PracticeConfig(Section):
         unit="weeks",
         source="[assume: a term]",
         help="weeks of adoption before practice can embed",
+        plausible=(6, 26),
     )
     routine_level: float = param(
         0.5,
@@ -84,6 +98,7 @@ class PracticeConfig(Section):
         unit="weeks",
         source="[assume]",
         help="a trial that has not reached q_adopt by then has failed (visible failure)",
+        plausible=(13, 39),
     )
     lapse_base: float = param(
         0.004,
@@ -92,21 +107,35 @@ class PracticeConfig(Section):
         unit="1/week",
         source="[assume]",
         help="weekly lapse hazard of a user with time, check-ins, formalisation and support",
+        plausible=(0.001, 0.01),
     )
     lapse_no_time: float = param(
-        1.0, low=0, source="[assume]", help="relative hazard increase when practice time is short"
+        1.0,
+        low=0,
+        source="[assume]",
+        help="relative hazard increase when practice time is short",
+        plausible=(0.5, 2.0),
     )
     lapse_no_checkin: float = param(
-        1.0, low=0, source="[assume]", help="relative hazard increase without leader involvement"
+        1.0,
+        low=0,
+        source="[assume]",
+        help="relative hazard increase without leader involvement",
+        plausible=(0.5, 2.0),
     )
     lapse_unformalised: float = param(
-        1.0, low=0, source="[assume]", help="relative hazard increase without formalisation"
+        1.0,
+        low=0,
+        source="[assume]",
+        help="relative hazard increase without formalisation",
+        plausible=(0.5, 2.0),
     )
     lapse_support_ended: float = param(
         2.0,
         low=0,
         source="[assume; lit: Datnow 2005]",
         help="relative hazard increase after PLN support ends",
+        plausible=(1.0, 3.0),
     )
     embedded_lapse_factor: float = param(
         0.1, low=0, high=1, source="[seed 002; assume]", help="embedded users' relative hazard"
