@@ -8,6 +8,8 @@ support, 200 paired seeds, three years. Experiments in ``configs/experiment/``:
 Settings: ``seeds``, ``seed_start``, ``years``, ``scenario``, ``baseline``, ``name``,
 ``executor=local|dask``, ``executor.address``, ``executor.n_jobs``, ``executor.batch_size``.
 A new arm: ``'+arm_overrides.mine=["strategy=none","leadership=full"]' arms=[whole_staff,mine]``.
+Over posterior draws of a calibration: ``uncertainty=posterior draws=50`` (see
+:mod:`experiments.uncertainty`).
 
 Writes ``results/compare/<name>/``: ``runs.parquet``/``.csv``, ``timeseries.parquet``,
 ``schools.parquet``, ``summary.csv``, ``paired.csv``, ``replications.csv``, figures (PNG) and
@@ -37,7 +39,7 @@ from experiments.settings import (
     settings_dict,
 )
 from sim.config import ConfigError
-from sim.fileio import write_json_atomic
+from sim.fileio import write_json_atomic, write_text_atomic
 from sim.provenance import provenance
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +132,10 @@ def run_comparison(s: CompareSettings, progress: bool = True, figures: bool = Tr
         if bar is not None:
             bar.close()
         executor.close()
+    if s.network.staff:  # an imported network: what was read and what was drawn
+        from sim.network_import import describe
+
+        write_text_atomic(out / "network.md", describe(next(iter(configs.values()))))
     return out
 
 
@@ -142,6 +148,10 @@ def _progress_bar(total: int, enabled: bool):
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
+    if any(a.startswith("uncertainty=") for a in argv):  # rerun over posterior draws
+        from experiments.uncertainty import main as uncertainty_main
+
+        return uncertainty_main(argv)
     parser = argparse.ArgumentParser(
         prog="python -m experiments.compare",
         description="Paired comparison of arms; see the module docstring for the settings.",

@@ -1,6 +1,8 @@
 """Where batches of seeds run: joblib processes on this machine, or an existing Dask cluster.
 
 Both yield ``(seeds, tables)`` as batches finish; the caller writes each batch as it arrives.
+``map(fn, items)`` runs any picklable function over items the same way (sensitivity analysis,
+calibration and scenario discovery evaluate their design points through it).
 Results are identical whichever executor runs them (every run is a pure function of its
 configuration and seed); ``tests/test_executors.py`` checks this against a real Dask scheduler
 and two workers on 127.0.0.1.
@@ -12,7 +14,7 @@ For Slurm clusters, Hydra's submitit launcher runs sweep cells as cluster jobs
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from experiments.cells import run_batch
 from sim.config import Config, ConfigError
@@ -49,8 +51,25 @@ class LocalExecutor:
         tasks = (delayed(_tagged)(arm, config, seeds) for seeds in todo)
         yield from parallel(tasks)
 
+    def map(self, fn: Callable, items: Sequence) -> Iterator[tuple[int, object]]:
+        """Yield ``(index, fn(item))`` for every item, as each finishes (any picklable ``fn``)."""
+        if not items:
+            return
+        if self.n_jobs == 1:
+            for i, item in enumerate(items):
+                yield i, fn(item)
+            return
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
+        yield from parallel(delayed(_indexed)(fn, i, item) for i, item in enumerate(items))
+
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _indexed(fn: Callable, i: int, item: object) -> tuple[int, object]:
+    return i, fn(item)
 
 
 def _tagged(arm: str, config: Config, seeds: Sequence[int]):
@@ -196,6 +215,14 @@ class DaskExecutor:
             if type(exc).__name__ in ("CancelledError", "FutureCancelledError", "CommClosedError"):
                 raise SchedulerLostError(f"lost the Dask scheduler at {self.address}") from exc
             raise
+
+    def map(self, fn: Callable, items: Sequence) -> Iterator[tuple[int, object]]:
+        """Submit ``fn(item)`` for every item; yield ``(index, result)`` as each finishes."""
+        from distributed import as_completed
+
+        futures = [self.client.submit(_indexed, fn, i, x, pure=False) for i, x in enumerate(items)]
+        for future in as_completed(futures):
+            yield future.result()
 
     def close(self) -> None:
         """Disconnect from the scheduler (the cluster keeps running)."""

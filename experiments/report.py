@@ -38,6 +38,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from experiments.drivers import drivers_section
 from sim.fileio import write_text_atomic
 from sim.outcome_registry import HEADLINE, KINDS, REPORT_TABLE, outcome, years_text
 
@@ -479,6 +480,7 @@ def render_report(
         "n_assume": sum(1 for s in sources.values() if "[assume" in s),
         "params": _doc_ref("PARAMETERS.md", out),
         "odd": _doc_ref("ODD.md", out),
+        "drivers": "\n".join(drivers_section(meta)),
     }
     return _environment().get_template("report.md.j2").render(context)
 

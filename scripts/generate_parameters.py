@@ -101,6 +101,9 @@ def _allowed(key: str, default: Any, meta: Any) -> str:
         bounds.append(f"≤ {high:g}")
     if bounds:
         text += " " + " and ".join(bounds)
+    if meta.get("plausible") is not None:
+        lo, hi = meta["plausible"]
+        text += f"; plausible {lo:g} to {hi:g}"
     if isinstance(default, list) and not meta.get("per_school"):
         text = "list, each a " + text
     return text
@@ -211,7 +214,10 @@ checks the same). The mechanisms the parameters drive are described in `docs/ODD
 SOURCES = """\
 Source tags: `[seed NNN]` a text of the project's seed collection (see docs/ODD.md), `[lit: …]`
 the literature, `[assume]` an assumption exposed for sensitivity analysis, "calibrated" a value
-fitted to a stated target.
+fitted to a stated target. "Plausible lo to hi" in the allowed column is the documented plausible
+range of an assumption, declared beside it (`param(..., plausible=(lo, hi))`): the range
+`python -m experiments.sensitivity` screens and the prior of `python -m experiments.calibrate`
+(see docs/ODD.md §8.1).
 """
 
 

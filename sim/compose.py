@@ -26,6 +26,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from sim import registry
 from sim.config import Config, ConfigError
 from sim.limits import check_model_size, check_seed
+from sim.network_import import network_overrides
 
 __all__ = [
     "CONFIG_DIR",
@@ -84,13 +85,21 @@ def build_config(
     if seed is not None:
         all_overrides.append(f"seed={seed}")
     all_overrides.extend(overrides)
+    # An imported network (network.staff/ties/schools): its files set schools, staff numbers and
+    # levers, placed before the caller's overrides (sim.network_import).
+    extra = network_overrides(_compose_cached(tuple(all_overrides)))
     # Composing costs tens of milliseconds; cache it, and hand each caller its own copy.
-    return copy.deepcopy(_build_config_cached(tuple(all_overrides)))
+    return copy.deepcopy(_build_config_cached(tuple([*extra, *all_overrides])))
 
 
 @functools.lru_cache(maxsize=256)
 def _build_config_cached(overrides: tuple[str, ...]) -> Config:
-    return config_from_dictconfig(_compose(list(overrides)))
+    return config_from_dictconfig(_compose_cached(overrides))
+
+
+@functools.lru_cache(maxsize=256)
+def _compose_cached(overrides: tuple[str, ...]) -> DictConfig:
+    return _compose(list(overrides))
 
 
 def check_overrides(overrides: Any, allow_hydra: bool = False) -> list[str]:

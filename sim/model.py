@@ -15,6 +15,7 @@ from sim.heterogeneity import draw_schools
 from sim.levers import Levers
 from sim.loop import WEEKLY_ORDER
 from sim.modes import make_mode
+from sim.network_import import imported_structure
 from sim.population import Role, build_population
 from sim.processes import Process, WeekContext
 from sim.processes.outcomes import Record
@@ -72,7 +73,9 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         super().__init__(rng=config.seed)
         self.config = config
         self.streams = Streams(config.seed)
-        self.schools, self.staff, self.ties = build_population(config, self.streams)
+        # An imported network (network.staff/ties/schools) gives the structure; else generated.
+        given = imported_structure(config, self.streams) if config.network.staff else None
+        self.schools, self.staff, self.ties = build_population(config, self.streams, given)
         staff, schools = self.staff, self.schools
         #: ``tie_ptr[i]:tie_ptr[i+1]`` are the ties of slot i (ties are sorted by seeker).
         self.tie_ptr = np.searchsorted(self.ties.seeker, np.arange(staff.n + 1))

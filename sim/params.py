@@ -65,6 +65,7 @@ def param(
     low_open: bool = False,
     choices: tuple[Any, ...] | None = None,
     per_school: bool = False,
+    plausible: tuple[float, float] | None = None,
 ) -> Any:
     """Declare a parameter: its default plus the metadata used for validation and docs.
 
@@ -78,8 +79,16 @@ def param(
         low_open: Whether ``low`` itself is excluded.
         choices: Allowed values, for categorical parameters.
         per_school: Whether the parameter may be given per school (scalar or one value per school).
+        plausible: ``(lo, hi)``, a documented plausible range inside the allowed one, used by
+            sensitivity analysis, calibration and docs/PARAMETERS.md instead of the allowed range.
 
     """
+    if plausible is not None:
+        lo, hi = plausible
+        if not lo < hi or (low is not None and lo < low) or (high is not None and hi > high):
+            raise ValueError(
+                f"plausible range {plausible} must be increasing and inside the allowed one"
+            )
     meta = {
         "source": source,
         "help": help,
@@ -89,6 +98,7 @@ def param(
         "low_open": low_open,
         "choices": choices,
         "per_school": per_school,
+        "plausible": plausible,
     }
     if isinstance(default, list):
         return field(default_factory=lambda d=tuple(default): list(d), metadata=meta)

@@ -74,6 +74,7 @@ class SchoolsConfig(Section):
         unit="staff",
         source="[assume: head and deputy in a primary]",
         help="senior leaders per school; the first is the head",
+        plausible=(2, 3),
     )
     team_size: int = param(
         3,
@@ -88,6 +89,7 @@ class SchoolsConfig(Section):
         unit="staff",
         source="[assume: secondary departments; MODEL.md §2]",
         help="typical department size in a secondary (its teams, and the unit of a pilot)",
+        plausible=(5, 12),
     )
     opinion_formers: Any = param(
         [1, 1, 1, 1, 1, 1, 1, 2],
@@ -103,9 +105,15 @@ class SchoolsConfig(Section):
         high=1,
         source="[assume]",
         help="share of teachers (senior leaders excluded) who are middle leaders",
+        plausible=(0.1, 0.35),
     )
     early_career_share: float = param(
-        0.15, low=0, high=1, source="[assume]", help="share of teachers in their first years"
+        0.15,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share of teachers in their first years",
+        plausible=(0.05, 0.3),
     )
     pupils_per_teacher: float = param(
         21.0,
@@ -128,6 +136,7 @@ class SchoolsConfig(Section):
         per_school=True,
         source="[assume; lit: Bryk & Schneider 2002]",
         help="mean trust among staff and in leaders",
+        plausible=(0.3, 0.85),
     )
     disadvantage: Any = param(
         0.2,
@@ -137,6 +146,7 @@ class SchoolsConfig(Section):
         source="[assume]",
         help="share of pupils eligible for free school meals (raises turnover and the arrival "
         "of competing priorities)",
+        plausible=(0.05, 0.5),
     )
 
     @classmethod
@@ -260,8 +270,14 @@ class Ties(Versioned):
         return len(self.seeker)
 
 
-def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, Ties]:
-    """Create schools, staff and advice ties for a validated configuration."""
+def build_population(
+    config: Config, streams: Streams, given: dict[str, np.ndarray] | None = None
+) -> tuple[Schools, Staff, Ties]:
+    """Create schools, staff and advice ties for a validated configuration.
+
+    ``given``: an imported network's structure (``sim.network_import.imported_structure``:
+    roles, teams, opinion formers, ties, strengths, pupils) used instead of generating one.
+    """
     sc = config.schools
     n_schools = config.n_schools
     leaders = np.asarray(sc.leaders, dtype=np.int64)
@@ -273,30 +289,22 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
     schools = _build_schools(config, n_schools, first, size)
     school = np.repeat(np.arange(n_schools), size)
 
-    role = np.empty(n, dtype=np.int8)
-    team = np.empty(n, dtype=np.int32)
-    opinion_former = np.zeros(n, dtype=bool)
-    ties = []
-    role_rng = streams.setup("roles")
-    for s in range(n_schools):
-        sl = slice(first[s], first[s] + size[s])
-        r, t, of = _school_roles(
-            role_rng, leaders[s], teachers[s], sc.opinion_formers[s], config, sc.phase[s]
+    if given is not None:  # an imported network (sim.network_import) instead of a generated one
+        role, team, opinion_former = given["role"], given["team"], given["opinion_former"]
+        seeker, adviser = given["seeker"], given["adviser"]
+    else:
+        role, team, opinion_former, seeker, adviser = _generate_structure(
+            config, streams, first, size
         )
-        role[sl], team[sl], opinion_former[sl] = r, t, of
-        attract = np.array([ROLE_ATTRACTIVENESS[Role(x)] for x in r])
-        attract[of] = config.network.hub_pull
-        net = generate_school_network(streams.setup(f"network:{s}"), t, attract, config.network)
-        ties.append((net.src + first[s], net.dst + first[s]))
 
-    seeker = np.concatenate([t[0] for t in ties]).astype(np.int64)
-    adviser = np.concatenate([t[1] for t in ties]).astype(np.int64)
     kappa = config.network.trust_concentration
     # Opinion formers are, by definition, colleagues' *trusted* advisers (seed 000): ties to them
     # start closer to full trust.
     climate = schools.trust_climate[school[seeker]]
     bonus = config.network.opinion_former_trust_bonus * opinion_former[adviser]
     trust = _beta_mean(streams.setup("tie_trust"), climate + bonus * (1 - climate), kappa)
+    if given is not None:  # strengths given in the ties file replace the drawn trust
+        trust = np.where(np.isnan(given["strength"]), trust, given["strength"])
 
     d = config.decision
     threshold = threshold_ppf(streams.setup("threshold").random(n), d)
@@ -310,6 +318,8 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
         d.leader_trust_concentration,
     )
     pupils = np.where(role == Role.SENIOR_LEADER, sc.pupils_per_leader, sc.pupils_per_teacher)
+    if given is not None:  # pupils given in the staff file
+        pupils = np.where(np.isnan(given["pupils"]), pupils, given["pupils"])
 
     staff = Staff(
         school=school.astype(np.int32),
@@ -332,6 +342,34 @@ def build_population(config: Config, streams: Streams) -> tuple[Schools, Staff, 
     )
     ties = Ties(seeker=seeker, adviser=adviser, trust=trust, initial_trust=trust.copy())
     return schools, staff, ties
+
+
+def _generate_structure(
+    config: Config, streams: Streams, first: np.ndarray, size: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Roles, teams, opinion formers and advice ties of generated schools."""
+    sc = config.schools
+    n = int(size.sum())
+    leaders = np.asarray(sc.leaders, dtype=np.int64)
+    teachers = np.asarray(sc.teachers, dtype=np.int64)
+    role = np.empty(n, dtype=np.int8)
+    team = np.empty(n, dtype=np.int32)
+    opinion_former = np.zeros(n, dtype=bool)
+    ties = []
+    role_rng = streams.setup("roles")
+    for s in range(config.n_schools):
+        sl = slice(first[s], first[s] + size[s])
+        r, t, of = _school_roles(
+            role_rng, leaders[s], teachers[s], sc.opinion_formers[s], config, sc.phase[s]
+        )
+        role[sl], team[sl], opinion_former[sl] = r, t, of
+        attract = np.array([ROLE_ATTRACTIVENESS[Role(x)] for x in r])
+        attract[of] = config.network.hub_pull
+        net = generate_school_network(streams.setup(f"network:{s}"), t, attract, config.network)
+        ties.append((net.src + first[s], net.dst + first[s]))
+    seeker = np.concatenate([t[0] for t in ties]).astype(np.int64)
+    adviser = np.concatenate([t[1] for t in ties]).astype(np.int64)
+    return role, team, opinion_former, seeker, adviser
 
 
 def _build_schools(config: Config, n_schools: int, first: np.ndarray, size: np.ndarray) -> Schools:

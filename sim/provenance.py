@@ -12,7 +12,19 @@ from typing import Any
 
 __all__ = ["provenance", "git_revision"]
 
-_PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf", "networkx")
+_PACKAGES = (
+    "mesa",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "hydra-core",
+    "omegaconf",
+    "networkx",
+    "SALib",
+    "pyabc",
+    "ema-workbench",
+)
 _ROOT = Path(__file__).resolve().parent.parent
 
 

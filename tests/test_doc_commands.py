@@ -58,8 +58,23 @@ def _overrides_compose(overrides: list[str]) -> None:
 def test_every_documented_command_parses(module, args):
     if module == "experiments.run":
         _overrides_compose(parse_run(args).overrides)
+    elif module == "experiments.compare" and any(a.startswith("uncertainty=") for a in args):
+        from experiments.uncertainty import split_overrides
+
+        _, rest = split_overrides([a for a in args if not a.startswith("--")])
+        build_settings(rest)
     elif module == "experiments.compare":
         build_settings([a for a in args if not a.startswith("--")])
+    elif module in ("experiments.sensitivity", "experiments.discover", "experiments.calibrate"):
+        import importlib
+
+        given = [a for a in args if not a.startswith("--")]
+        if module == "experiments.calibrate" and not any(
+            a.startswith("parameters=") for a in given
+        ):
+            # Without parameters= it fits those a sensitivity analysis found: name one here.
+            given.append("parameters=[practice.quality_rate]")
+        importlib.import_module(module).build_settings(given)
     elif module == "experiments.sweep":
         _, rest = parse_sweep(args)
         _overrides_compose([a for a in rest if a != "-m"])
@@ -67,6 +82,10 @@ def test_every_documented_command_parses(module, args):
         assert args in ([], ["--seeds", "40"]), args
     elif module == "experiments.aggregate":
         assert len([a for a in args if a != "--check"]) == 1, args  # a folder (placeholder)
+    elif module == "experiments.whom_to_send":
+        from experiments.whom_to_send import parse
+
+        parse(args)
     else:
         pytest.fail(f"no check for {module}")
 

@@ -39,6 +39,7 @@ class BackgroundConfig(Section):
         high=1,
         source="[assume]",
         help="share of the knowledge gap closed by meeting it",
+        plausible=(0.1, 0.5),
     )
 
 

@@ -25,6 +25,7 @@ class ConversationConfig(Section):
         unit="1/week",
         source="[assume]",
         help="weekly probability a fully trusted tie is active without allocated time",
+        plausible=(0.1, 0.4),
     )
     collab_boost: float = param(
         0.5,
@@ -32,6 +33,7 @@ class ConversationConfig(Section):
         unit="per hour",
         source="[assume]",
         help="relative increase of tie activity per allocated collaboration hour",
+        plausible=(0.25, 1.0),
     )
     knowhow_rate: float = param(
         0.1,
@@ -39,6 +41,7 @@ class ConversationConfig(Section):
         high=1,
         source="[assume]",
         help="r_k: share of the know-how gap closed by one conversation on a fully trusted tie",
+        plausible=(0.05, 0.2),
     )
 
 

@@ -20,13 +20,28 @@ class DecisionConfig(Section):
     """Readiness, thresholds, capacity and transitions (ODD §4.2)."""
 
     w_social: float = param(
-        0.5, low=0, high=1, source="[assume]", help="weight of social proof in readiness"
+        0.5,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="weight of social proof in readiness",
+        plausible=(0.3, 0.7),
     )
     w_formal: float = param(
-        0.25, low=0, high=1, source="[assume]", help="weight of the school's signal in readiness"
+        0.25,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="weight of the school's signal in readiness",
+        plausible=(0.1, 0.4),
     )
     w_support: float = param(
-        0.25, low=0, high=1, source="[assume]", help="weight of how-to support in readiness"
+        0.25,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="weight of how-to support in readiness",
+        plausible=(0.1, 0.4),
     )
     threshold_mean: float = param(
         0.30,
@@ -35,6 +50,7 @@ class DecisionConfig(Section):
         low_open=True,
         source="[assume; lit: Valente 1996]",
         help="mean of the adoption threshold (see threshold_distribution)",
+        plausible=(0.2, 0.5),
     )
     threshold_distribution: str = param(
         "beta",
@@ -43,7 +59,11 @@ class DecisionConfig(Section):
         help="distribution of thresholds with the given mean and sd",
     )
     threshold_sd: float = param(
-        0.15, low=0, source="[assume]", help="standard deviation of the threshold"
+        0.15,
+        low=0,
+        source="[assume]",
+        help="standard deviation of the threshold",
+        plausible=(0.05, 0.25),
     )
     capacity_mean_hours: float = param(
         1.0,
@@ -52,9 +72,15 @@ class DecisionConfig(Section):
         unit="hours/week",
         source="[assume]",
         help="mean discretionary hours a week (Gamma distributed)",
+        plausible=(0.5, 2.0),
     )
     capacity_shape: float = param(
-        2.0, low=0, low_open=True, source="[assume]", help="Gamma shape of capacity"
+        2.0,
+        low=0,
+        low_open=True,
+        source="[assume]",
+        help="Gamma shape of capacity",
+        plausible=(1.0, 4.0),
     )
     trial_hours: float = param(
         1.0,
@@ -62,9 +88,15 @@ class DecisionConfig(Section):
         unit="hours/week",
         source="[assume]",
         help="h_trial: free hours a week needed to start trialling",
+        plausible=(0.5, 1.5),
     )
     p_act: float = param(
-        0.3, low=0, high=1, source="[assume]", help="weekly probability of acting when ready"
+        0.3,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="weekly probability of acting when ready",
+        plausible=(0.1, 0.5),
     )
     noise_enabled: bool = param(
         True, source="[lit: Eckles et al.]", help="whether unpersuaded aware staff may try anyway"
@@ -76,6 +108,7 @@ class DecisionConfig(Section):
         unit="1/week",
         source="[assume]",
         help="epsilon: weekly probability an aware person tries without persuasion",
+        plausible=(0.0, 0.006),
     )
     relapse_margin: float = param(
         0.1,
@@ -83,6 +116,7 @@ class DecisionConfig(Section):
         high=1,
         source="[assume]",
         help="extra readiness a lapsed person needs before becoming interested again",
+        plausible=(0.0, 0.2),
     )
     resistance_rate: float = param(
         0.3,
@@ -90,6 +124,7 @@ class DecisionConfig(Section):
         high=1,
         source="[assume; seed 001, Daly 2010]",
         help="rho: pressured, unpersuaded staff turn resistant with probability rho (1 - tau)",
+        plausible=(0.1, 0.5),
     )
     resistance_margin: float = param(
         0.1,
@@ -97,6 +132,7 @@ class DecisionConfig(Section):
         high=1,
         source="[assume]",
         help="m: pressure turns staff resistant only when readiness < threshold - m",
+        plausible=(0.0, 0.2),
     )
     resistance_exit: float = param(
         0.15,
@@ -104,6 +140,7 @@ class DecisionConfig(Section):
         high=1,
         source="[assume]",
         help="delta-theta: extra readiness a resistant person needs to become interested",
+        plausible=(0.05, 0.3),
     )
     resistant_influence: float = param(
         0.5,
@@ -118,6 +155,7 @@ class DecisionConfig(Section):
         low_open=True,
         source="[assume]",
         help="Beta concentration of trust in leaders around the school's trust climate",
+        plausible=(4.0, 25.0),
     )
 
 

@@ -41,6 +41,7 @@ class LeadershipConfig(Section):
         low=0,
         source="[assume]",
         help="d in P = F (0.5 + 0.5 L) / (1 + d (priorities - 1))",
+        plausible=(0.05, 0.3),
     )
     release_for_workshops: Any = param(
         True, per_school=True, source="[seed 000]", help="participants are released to attend"
@@ -102,7 +103,12 @@ class LeadershipConfig(Section):
         "to the school's classes and subjects",
     )
     research_lead_hours: float = param(
-        2.0, low=0, unit="hours/week", source="[assume]", help="a research lead's weekly time"
+        2.0,
+        low=0,
+        unit="hours/week",
+        source="[assume]",
+        help="a research lead's weekly time",
+        plausible=(1.0, 4.0),
     )
     out_of_sight_rate: float = param(
         0.04,

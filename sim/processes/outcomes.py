@@ -33,6 +33,7 @@ class OutcomesConfig(Section):
         unit="SD/year",
         source="[assume: implementation dip; Fixsen et al. 2005]",
         help="pupil loss per year while a teacher is only trialling",
+        plausible=(0.0, 0.03),
     )
 
 

@@ -52,6 +52,7 @@ class PLNConfig(Section):
         high=1,
         source="[assume]",
         help="probability a participant attends a workshop without release time or formalisation",
+        plausible=(0.5, 0.9),
     )
     attend_release_bonus: float = param(
         0.2,
@@ -73,6 +74,7 @@ class PLNConfig(Section):
         high=1,
         source="[assume]",
         help="share of the knowledge gap closed per workshop at full alignment and network trust",
+        plausible=(0.2, 0.6),
     )
     trust_rate: float = param(
         0.3,
@@ -80,9 +82,15 @@ class PLNConfig(Section):
         high=1,
         source="[assume; seed 004]",
         help="share of the network-trust gap closed per workshop at full homogeneity",
+        plausible=(0.15, 0.5),
     )
     initial_network_trust: float = param(
-        0.3, low=0, high=1, source="[assume]", help="participants' trust in the network at start"
+        0.3,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="participants' trust in the network at start",
+        plausible=(0.1, 0.5),
     )
     trial_commitment: float = param(
         0.5,
@@ -99,7 +107,12 @@ class PLNConfig(Section):
         help="how-to support participants get from the facilitator while the PLN is supported",
     )
     workshop_hours: float = param(
-        6.0, low=0, unit="hours", source="[assume: a school day]", help="length of a workshop"
+        6.0,
+        low=0,
+        unit="hours",
+        source="[assume: a school day]",
+        help="length of a workshop",
+        plausible=(3.0, 7.0),
     )
 
 

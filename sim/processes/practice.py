@@ -36,6 +36,7 @@ class PracticeConfig(Section):
         unit="1/week",
         source="[assume]",
         help="r_q: weekly growth rate of enactment quality at full time, support and depth",
+        plausible=(0.06, 0.2),
     )
     practice_hours_full: float = param(
         2.0,
@@ -44,6 +45,7 @@ class PracticeConfig(Section):
         unit="hours/week",
         source="[assume]",
         help="weekly hours at which practice time no longer limits quality growth",
+        plausible=(1.0, 3.0),
     )
     quality_decay: float = param(
         0.03,
@@ -52,6 +54,7 @@ class PracticeConfig(Section):
         unit="1/week",
         source="[assume]",
         help="weekly loss of quality without practice",
+        plausible=(0.01, 0.06),
     )
     collaboration_kind: str = param(
         "sharing",
@@ -60,7 +63,12 @@ class PracticeConfig(Section):
         help="the kind of collaboration staff practise in",
     )
     q_adopt: float = param(
-        0.5, low=0, high=1, source="[assume]", help="quality at which a trial becomes adoption"
+        0.5,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="quality at which a trial becomes adoption",
+        plausible=(0.4, 0.6),
     )
     fit_mean: float = param(
         0.65,
@@ -69,12 +77,14 @@ class PracticeConfig(Section):
         low_open=True,
         source="[assume; lit: Rogers 2003 laggards; Edwards & Green 1999, 62% persisted]",
         help="mean fit of the practice to a person's class or subject (Beta; caps quality)",
+        plausible=(0.5, 0.85),
     )
     fit_sd: float = param(
         0.2,
         low=0,
         source="[assume]",
         help="sd of fit; fit below q_adopt makes a persistent non-adopter",
+        plausible=(0.1, 0.3),
     )
     supported_per_supporter: float = param(
         3.0,
@@ -92,7 +102,12 @@ class PracticeConfig(Section):
         "participant",
     )
     q_embed: float = param(
-        0.7, low=0, high=1, source="[assume]", help="quality needed to become embedded"
+        0.7,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="quality needed to become embedded",
+        plausible=(0.6, 0.8),
     )
     embed_weeks: int = param(
         13,
@@ -100,6 +115,7 @@ class PracticeConfig(Section):
         unit="weeks",
         source="[assume: a term]",
         help="weeks of adoption before practice can embed",
+        plausible=(6, 26),
     )
     routine_level: float = param(
         0.5,
@@ -114,6 +130,7 @@ class PracticeConfig(Section):
         unit="weeks",
         source="[assume: a school year to make it work]",
         help="a trial that has not reached q_adopt by then has failed (visible failure)",
+        plausible=(13, 39),
     )
     lapse_base: float = param(
         0.004,
@@ -122,21 +139,35 @@ class PracticeConfig(Section):
         unit="1/week",
         source="[assume]",
         help="weekly lapse hazard of a user with time, check-ins, formalisation and support",
+        plausible=(0.001, 0.01),
     )
     lapse_no_time: float = param(
-        1.0, low=0, source="[assume]", help="relative hazard increase when practice time is short"
+        1.0,
+        low=0,
+        source="[assume]",
+        help="relative hazard increase when practice time is short",
+        plausible=(0.5, 2.0),
     )
     lapse_no_checkin: float = param(
-        1.0, low=0, source="[assume]", help="relative hazard increase without leader involvement"
+        1.0,
+        low=0,
+        source="[assume]",
+        help="relative hazard increase without leader involvement",
+        plausible=(0.5, 2.0),
     )
     lapse_unformalised: float = param(
-        1.0, low=0, source="[assume]", help="relative hazard increase without formalisation"
+        1.0,
+        low=0,
+        source="[assume]",
+        help="relative hazard increase without formalisation",
+        plausible=(0.5, 2.0),
     )
     lapse_support_ended: float = param(
         2.0,
         low=0,
         source="[assume; lit: Datnow 2005]",
         help="relative hazard increase after PLN support ends",
+        plausible=(1.0, 3.0),
     )
     embedded_lapse_factor: float = param(
         0.1, low=0, high=1, source="[seed 002; assume]", help="embedded users' relative hazard"

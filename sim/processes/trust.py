@@ -25,6 +25,7 @@ class TrustConfig(Section):
         high=1,
         source="[assume; lit: Bryk & Schneider 2002]",
         help="share of the trust gap closed when help on a tie led to progress",
+        plausible=(0.02, 0.1),
     )
     loss: float = param(
         0.1,
@@ -32,6 +33,7 @@ class TrustConfig(Section):
         high=1,
         source="[assume]",
         help="share of trust lost on a person's ties when their trial fails",
+        plausible=(0.05, 0.2),
     )
 
 

@@ -42,6 +42,7 @@ class StrategyParams(Section):
         high=1,
         source="[assume]",
         help="probability a staff member attends a whole-staff session",
+        plausible=(0.7, 1.0),
     )
     session_learn_rate: float = param(
         0.15,
@@ -49,6 +50,7 @@ class StrategyParams(Section):
         high=1,
         source="[assume]",
         help="share of the gap to the participants' knowledge closed by one session",
+        plausible=(0.05, 0.3),
     )
     session_untied_share: float = param(
         0.25,

@@ -22,6 +22,7 @@ class BroadcastParams:
         high=1,
         source="[assume; lit: EEF Literacy Octopus]",
         help="broadcast: share of the knowledge gap closed by reading the materials",
+        plausible=(0.0, 0.15),
     )
 
 

@@ -42,6 +42,7 @@ class StartSmallParams:
         unit="terms",
         source="[assume]",
         help="start_small: terms after the pilot starts when the whole staff is brought in anyway",
+        plausible=(1, 5),
     )
 
 

@@ -19,6 +19,7 @@ from sim.compose import available_options, build_config
 from sim.config import SESSION_PERIOD_WEEKS, Config, ConfigError
 from sim.model import KnowledgeMobilisationModel
 from sim.modes import MODES
+from sim.network_import import NEEDS_FILES
 from sim.population import STAGE_NAMES, Stage
 from sim.processes.calendar import WEEKS_PER_TERM, WEEKS_PER_YEAR
 from sim.selection import SELECTION_POLICIES
@@ -38,11 +39,12 @@ __all__ = [
 ]
 
 #: Allowed values of every choice control (the page offers exactly these).
+#: Scenarios and policies that need an imported network's files are not offered.
 CHOICES = {
-    "scenario": tuple(available_options("scenario")),
+    "scenario": tuple(o for o in available_options("scenario") if o not in NEEDS_FILES["scenario"]),
     "strategy": ("whole_staff", "start_small", "broadcast", "none"),
     "mode": tuple(MODES),
-    "selection": tuple(SELECTION_POLICIES),
+    "selection": tuple(p for p in SELECTION_POLICIES if p not in NEEDS_FILES["selection"]),
     "session_frequency": tuple(SESSION_PERIOD_WEEKS),
 }
 assert set(CHOICES["strategy"]) == set(STRATEGIES), "a strategy is missing from the page"

@@ -1,0 +1,676 @@
+"""Calibration to evidence: approximate Bayesian computation (ABC-SMC, pyabc).
+
+    python -m experiments.calibrate [key=value ...]
+
+Fits ``parameters`` (default: the parameters that matter in the latest sensitivity analysis
+``sensitivity``, at most ``max_parameters``) to quantitative ``targets``: bands from the
+literature, each with its source (``configs/calibrate.yaml``; docs/ODD.md lists them). Priors are
+uniform over each parameter's plausible range. A parameter set's simulated value of a target is
+its mean over ``seeds`` common seeds; its distance is the sum over targets of how far that value
+lies outside the target's band, in units of the band's width. ABC-SMC (pyabc) lowers the
+tolerance population by population; a tolerance of zero means every accepted parameter set puts
+every target inside its band. Particles are evaluated through the project's executor (local
+processes or a Dask cluster: pyabc's mapping sampler over the executor's ``map``).
+
+Writes ``results/calibration/<name>/``: ``posterior.csv`` (the accepted parameter sets and their
+weights: the posterior), ``parameters.csv`` (each parameter's posterior median and 95% interval),
+``targets.csv`` (each target's fitted value, the posterior predictive median, with its 95%
+interval, the band and its source), ``posterior.png``, ``targets.png``, ``report.md``,
+``summary.json``, ``meta.json`` and ``abc.db`` (pyabc's history). Rerunning the same command
+resumes from the last finished population. Bad settings (an unknown parameter, an empty or
+inverted range, a target without a source, too small a population) and an empty posterior: one
+line, exit status 2.
+
+``python -m experiments.compare uncertainty=posterior draws=50`` reruns a comparison over posterior
+draws (:mod:`experiments.uncertainty`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.exploration import (
+    ROOT,
+    ExecutorSettings,
+    Space,
+    check_executor,
+    check_name,
+    check_resume,
+    cli,
+    compose_settings,
+    extra_outcomes,
+    output_dir,
+    provenance_record,
+)
+from sim.config import Config, ConfigError
+from sim.fileio import atomic_path, write_json_atomic, write_text_atomic
+
+__all__ = [
+    "CalibrationSettings",
+    "TargetSpec",
+    "build_settings",
+    "run_calibration",
+    "load_posterior",
+    "posterior_draws",
+    "main",
+]
+
+
+@dataclass
+class TargetSpec:
+    """A target: an outcome of an arm, the band the evidence gives, and its source.
+
+    ``outcome`` is a run outcome (see ``sim.simulate(...).summary``), a derived one
+    (``schools_sustained_share``, ``schools_implementing_share``, ``participants_use_year_N``;
+    see :func:`experiments.exploration.extra_outcomes`), or a ratio ``a/b`` of two of
+    them (of their means over seeds).
+    """
+
+    arm: str = ""
+    outcome: str = ""
+    low: float | None = None
+    high: float | None = None
+    source: str = ""
+    contains: float | None = None  # a value the fitted 95% interval should contain (checked)
+
+
+@dataclass
+class CalibrationSettings:
+    """A calibration (``configs/calibrate.yaml``)."""
+
+    name: str = "default"
+    parameters: list[str] = field(default_factory=list)  # default: those that matter
+    sensitivity: str = "results/sensitivity/default"  # where "those that matter" are read
+    max_parameters: int = 6
+    ranges: list[str] = field(default_factory=list)  # "key:low:high": narrower prior ranges
+    arms: dict[str, list[str]] = field(default_factory=dict)  # may set scenario=...
+    targets: dict[str, TargetSpec] = field(default_factory=dict)
+    seeds: int = 3
+    seed_start: int = 0
+    population: int = 100
+    max_populations: int = 8
+    max_simulations: int = 2000
+    executor: ExecutorSettings = field(default_factory=ExecutorSettings)
+    out_dir: str = "results/calibration"
+
+
+KEEP = ("parameters", "ranges", "arms", "targets", "seeds", "seed_start", "population")
+
+
+def build_settings(overrides: list[str]) -> CalibrationSettings:
+    """Compose and validate the settings (ConfigError, one line, if invalid)."""
+    s = compose_settings("calibrate", "base_calibrate", CalibrationSettings, overrides)
+    validate(s)
+    return s
+
+
+def parameters_of(s: CalibrationSettings) -> list[str]:
+    """The parameters fitted: ``parameters``, else those that matter in ``sensitivity``."""
+    if s.parameters:
+        return list(s.parameters)
+    folder = Path(s.sensitivity)
+    folder = folder if folder.is_absolute() else ROOT / folder
+    summary = folder / "summary.json"
+    if not summary.exists():
+        raise ConfigError(
+            f"parameters is empty and sensitivity = {s.sensitivity!r} holds no analysis; run "
+            "python -m experiments.sensitivity first or give parameters=[...]"
+        )
+    matter = json.loads(summary.read_text()).get("matter", [])
+    if not matter:
+        raise ConfigError(f"sensitivity = {s.sensitivity!r} found no parameter that matters")
+    return matter[: s.max_parameters]
+
+
+def validate(s: CalibrationSettings) -> None:
+    """Check every setting before anything runs or is written."""
+    check_name(s.name)
+    check_executor(s.executor)
+    if s.population < 10:
+        raise ConfigError(f"population = {s.population} is too small for ABC-SMC; at least 10")
+    if s.max_populations < 1 or s.max_simulations < s.population:
+        raise ConfigError("max_populations must be >= 1 and max_simulations >= population")
+    if s.seeds < 1 or s.seed_start < 0:
+        raise ConfigError("seeds must be >= 1 and seed_start >= 0")
+    Space.from_schema(parameters_of(s), s.ranges)
+    if not s.targets:
+        raise ConfigError("targets is empty: give at least one target with its source")
+    for name, t in s.targets.items():
+        if not t.source.strip():
+            raise ConfigError(f"targets.{name}.source is empty: every target needs its source")
+        if t.arm not in s.arms:
+            raise ConfigError(
+                f"targets.{name}.arm = {t.arm!r} is not an arm; choose one of: " + ", ".join(s.arms)
+            )
+        if t.low is None and t.high is None:
+            raise ConfigError(f"targets.{name}: give low, high or both")
+        if t.low is not None and t.high is not None and not t.low < t.high:
+            raise ConfigError(f"targets.{name}: band [{t.low}, {t.high}] is empty or inverted")
+        for part in t.outcome.split("/"):
+            _check_outcome(f"targets.{name}.outcome", part)
+    arm_configs(s)
+
+
+def _check_outcome(key: str, outcome: str) -> None:
+    import sim
+
+    known = set(sim.simulate(overrides=("years=1",)).summary) | {
+        "schools_sustained_share",
+        "schools_implementing_share",
+    }
+    if outcome in known or outcome.startswith(("participants_use_year_", "uptake_year_")):
+        return
+    if outcome.startswith("spread_year_"):
+        return
+    raise ConfigError(
+        f"{key} = {outcome!r} is not an outcome; choose one of: "
+        + ", ".join(sorted(known | {"participants_use_year_N"}))
+    )
+
+
+def arm_configs(s: CalibrationSettings) -> dict[str, Config]:
+    """Each arm's configuration (an arm may choose its own scenario with ``scenario=``)."""
+    from sim.compose import build_config
+
+    configs = {}
+    for arm, overrides in s.arms.items():
+        own = any(o.startswith("scenario=") for o in overrides)
+        try:
+            configs[arm] = build_config(None if own else "new_forest", overrides=tuple(overrides))
+        except ConfigError as exc:
+            raise ConfigError(f"arms.{arm}: {exc}") from None
+    return configs
+
+
+# ---------------------------------------------------------------------------------------------
+# The model pyabc sees: parameters -> the targets' simulated values
+# ---------------------------------------------------------------------------------------------
+
+
+def _safe(key: str) -> str:
+    return key.replace(".", "__")
+
+
+def _unsafe(name: str) -> str:
+    return name.replace("__", ".")
+
+
+@dataclass
+class TargetModel:
+    """Runs a parameter set on every arm and seed; returns each target's mean over seeds."""
+
+    arms: dict[str, Config]
+    targets: dict[str, TargetSpec]
+    seeds: list[int]
+    kinds: dict[str, str]  # parameter key -> float | int
+
+    def __call__(self, params: dict[str, float]) -> dict[str, float]:
+        """The model as pyabc calls it: parameter values (safe names) -> summary statistics."""
+        import dataclasses
+
+        import sim
+        from experiments.exploration import apply_point
+
+        logging.getLogger("MESA").setLevel(logging.WARNING)
+        point = {}
+        for name, value in params.items():
+            key = _unsafe(name)
+            point[key] = int(round(value)) if self.kinds.get(key) == "int" else float(value)
+        needed: dict[str, set[str]] = {}
+        for t in self.targets.values():
+            needed.setdefault(t.arm, set()).update(t.outcome.split("/"))
+        means: dict[str, dict[str, float]] = {}
+        for arm, outcomes in needed.items():
+            config = apply_point(self.arms[arm], point)
+            values: dict[str, list[float]] = {o: [] for o in outcomes}
+            for seed in self.seeds:
+                result = sim.simulate(config=dataclasses.replace(config, seed=int(seed)))
+                summary = {**result.summary, **extra_outcomes(result)}
+                lapsed = summary.get("schools_lapsed_share")
+                summary["schools_sustained_share"] = None if lapsed is None else 1 - lapsed
+                for o in outcomes:
+                    v = summary.get(o)
+                    values[o].append(np.nan if v is None else float(v))
+            means[arm] = {o: float(np.nanmean(v)) if not np.isnan(v).all() else np.nan
+                          for o, v in values.items()}  # fmt: skip
+        out = {}
+        for name, t in self.targets.items():
+            parts = t.outcome.split("/")
+            v = means[t.arm][parts[0]]
+            if len(parts) == 2:
+                d = means[t.arm][parts[1]]
+                v = v / d if d and not np.isnan(d) else np.nan
+            out[name] = v
+        return out
+
+
+@dataclass
+class BandDistance:
+    """Sum over targets of the distance outside each band, in units of the band's width."""
+
+    bands: dict[str, tuple[float | None, float | None]]
+
+    def __call__(self, x: dict[str, float], x0: dict[str, float] | None = None) -> float:
+        """The distance of simulated values ``x`` (``x0`` is unused: the data are bands)."""
+        total = 0.0
+        for name, (lo, hi) in self.bands.items():
+            v = x[name]
+            if v is None or np.isnan(v):
+                total += 1.0  # undefined: as far as one band width
+                continue
+            width = (hi - lo) if lo is not None and hi is not None else 0.5
+            below = (lo - v) if lo is not None and v < lo else 0.0
+            above = (v - hi) if hi is not None and v > hi else 0.0
+            total += (below + above) / width
+        return float(total)
+
+
+def _mapper(executor):
+    def map_(fn, items):
+        results = dict(executor.map(fn, list(items)))
+        return [results[i] for i in range(len(results))]
+
+    return map_
+
+
+def _pyabc():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pyabc
+    logging.getLogger("ABC").setLevel(logging.WARNING)
+    logging.getLogger("Sampler").setLevel(logging.WARNING)
+    logging.getLogger("Epsilon").setLevel(logging.WARNING)
+    logging.getLogger("History").setLevel(logging.WARNING)
+    logging.getLogger("Distance").setLevel(logging.WARNING)
+    logging.getLogger("Acceptor").setLevel(logging.WARNING)
+    logging.getLogger("ABC.Sampler").setLevel(logging.WARNING)
+    return pyabc
+
+
+def fit(
+    space: Space,
+    model: Any,
+    bands: dict[str, tuple[float | None, float | None]],
+    db: Path,
+    executor: Any,
+    population: int,
+    max_populations: int,
+    max_simulations: int,
+    progress: bool = True,
+) -> Any:
+    """Run (or continue) ABC-SMC; return pyabc's History."""
+    pyabc = _pyabc()
+    prior = pyabc.Distribution(
+        **{_safe(f.key): pyabc.RV("uniform", f.low, f.high - f.low) for f in space.factors}
+    )
+    sampler = pyabc.sampler.MappingSampler(map_=_mapper(executor))
+    sampler.show_progress = False
+    abc = pyabc.ABCSMC(
+        model,
+        prior,
+        BandDistance(bands),
+        population_size=population,
+        sampler=sampler,
+        eps=pyabc.QuantileEpsilon(alpha=0.5),
+    )
+    url = f"sqlite:///{db}"
+    observed = {n: 0.0 for n in bands}
+    if db.exists():
+        history = abc.load(url, 1, observed)
+        done = history.n_populations
+        if done >= max_populations or _finished(history):
+            return history
+        remaining = max_populations - done
+    else:
+        abc.new(url, observed)
+        remaining = max_populations
+    if progress:
+        print(f"ABC-SMC: up to {remaining} more population(s) of {population}", file=sys.stderr)
+    return abc.run(
+        minimum_epsilon=0.0,
+        max_nr_populations=remaining,
+        max_total_nr_simulations=max_simulations,
+    )
+
+
+def _finished(history: Any) -> bool:
+    pops = history.get_all_populations()
+    pops = pops[pops["t"] >= 0]
+    return bool(len(pops)) and float(pops["epsilon"].iloc[-1]) <= 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> list[float]:
+    """Quantiles of a weighted sample."""
+    values = np.asarray(values, float)
+    weights = np.asarray(weights, float)
+    ok = ~np.isnan(values)
+    values, weights = values[ok], weights[ok]
+    if not len(values):
+        return [float("nan")] * len(qs)
+    order = np.argsort(values)
+    values, weights = values[order], weights[order]
+    cum = (np.cumsum(weights) - 0.5 * weights) / weights.sum()
+    return [float(np.interp(q, cum, values)) for q in qs]
+
+
+def summarise_posterior(history: Any, space: Space, targets: dict[str, TargetSpec]):
+    """Posterior sample, parameter intervals and each target's fitted value with interval."""
+    t = history.max_t
+    if t is None or t < 0:
+        raise ConfigError("the posterior is empty: no population finished; rerun to resume")
+    frame, w = history.get_distribution(m=0, t=t)
+    if frame.empty:
+        raise ConfigError("the posterior is empty: no parameter set was accepted")
+    w = np.asarray(w, float) / np.sum(w)
+    frame = frame.rename(columns=_unsafe)[space.keys]
+    posterior = frame.reset_index(drop=True).assign(weight=w)
+    params = []
+    for f in space.factors:
+        lo, med, hi = weighted_quantiles(frame[f.key].to_numpy(), w, [0.025, 0.5, 0.975])
+        params.append(
+            {
+                "parameter": f.key,
+                "median": med,
+                "low_95": lo,
+                "high_95": hi,
+                "prior_low": f.low,
+                "prior_high": f.high,
+            }  # fmt: skip
+        )
+    sw, stats = history.get_weighted_sum_stats(t=t)
+    sw = np.asarray(sw, float) / np.sum(sw)
+    rows = []
+    for name, spec in targets.items():
+        values = np.array([s[name] for s in stats], float)
+        lo, med, hi = weighted_quantiles(values, sw, [0.025, 0.5, 0.975])
+        inside = np.array(
+            [
+                (spec.low is None or v >= spec.low) and (spec.high is None or v <= spec.high)
+                for v in values
+            ]
+        )
+        rows.append(
+            {
+                "target": name,
+                "arm": spec.arm,
+                "outcome": spec.outcome,
+                "band_low": spec.low,
+                "band_high": spec.high,
+                "fitted": med,
+                "low_95": lo,
+                "high_95": hi,
+                "share_inside_band": float((sw * inside).sum()),
+                "contains": spec.contains,
+                "contains_ok": None if spec.contains is None else bool(lo <= spec.contains <= hi),
+                "source": spec.source,
+            }
+        )
+    pops = history.get_all_populations()
+    pops = pops[pops["t"] >= 0][["t", "epsilon", "samples", "particles"]].reset_index(drop=True)
+    return posterior, pd.DataFrame(params), pd.DataFrame(rows), pops
+
+
+def posterior_figure(posterior: pd.DataFrame, params: pd.DataFrame, path: Path) -> None:
+    """Each parameter's weighted posterior histogram over its prior range."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = list(params["parameter"])
+    cols = min(3, len(keys))
+    rows = -(-len(keys) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.2 * rows), squeeze=False)
+    for ax, r in zip(axes.ravel(), params.itertuples(), strict=False):
+        ax.hist(posterior[r.parameter], bins=20, range=(r.prior_low, r.prior_high),
+                weights=posterior["weight"], color="#4477aa", alpha=0.8)  # fmt: skip
+        ax.axvline(r.median, color="black", lw=1)
+        ax.axvspan(r.low_95, r.high_95, color="grey", alpha=0.2)
+        ax.set_xlim(r.prior_low, r.prior_high)
+        ax.set_title(r.parameter, fontsize=9)
+        ax.set_yticks([])
+    for ax in axes.ravel()[len(keys) :]:
+        ax.axis("off")
+    fig.suptitle("Posterior (bars) over the prior range (axis); median and 95% interval")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def targets_figure(targets: pd.DataFrame, path: Path) -> None:
+    """Each target's band and the fitted value with its 95% interval."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(targets), 1, figsize=(7, 1.3 * len(targets) + 0.6),
+                             squeeze=False)  # fmt: skip
+    for ax, r in zip(axes.ravel(), targets.itertuples(), strict=True):
+        lo = r.band_low if r.band_low is not None and not _nan(r.band_low) else None
+        hi = r.band_high if r.band_high is not None and not _nan(r.band_high) else None
+        vals = [v for v in (lo, hi, r.low_95, r.high_95) if v is not None and not _nan(v)]
+        span = (max(vals) - min(vals)) or 1.0
+        left, right = min(vals) - 0.2 * span, max(vals) + 0.2 * span
+        ax.axvspan(lo if lo is not None else left, hi if hi is not None else right,
+                   color="#ccddaa", label="target band")  # fmt: skip
+        ax.errorbar([r.fitted], [0], xerr=[[r.fitted - r.low_95], [r.high_95 - r.fitted]],
+                    fmt="o", color="black", capsize=4, label="fitted, 95% interval")  # fmt: skip
+        if r.contains is not None and not _nan(r.contains):
+            ax.axvline(r.contains, color="red", ls=":", label="should contain")
+        ax.set_xlim(left, right)
+        ax.set_yticks([])
+        ax.set_title(f"{r.target}: {r.outcome} ({r.arm})", fontsize=9)
+    axes.ravel()[0].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def _nan(v: Any) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+def _fmt_band(lo: Any, hi: Any) -> str:
+    lo = None if lo is None or _nan(lo) else lo
+    hi = None if hi is None or _nan(hi) else hi
+    if lo is not None and hi is not None:
+        return f"{lo:g} to {hi:g}"
+    return f"≥ {lo:g}" if lo is not None else f"≤ {hi:g}"
+
+
+def report(s, space, posterior, params, targets, pops, runs, seconds, meta) -> str:
+    """The report: the posterior, each target's fitted value and what is left."""
+    prov = meta["provenance"]
+    eps = float(pops["epsilon"].iloc[-1])
+    lines = [
+        f"# Calibration: {s.name}",
+        "",
+        f"ABC-SMC (pyabc) over {len(space.factors)} parameter(s), uniform priors over their "
+        f"plausible ranges; {s.seeds} common seed(s) per parameter set and arm; populations of "
+        f"{s.population}. {len(pops)} population(s), {runs} parameter sets simulated "
+        f"({runs * s.seeds * len(s.arms)} model runs at most), {seconds:.0f} s in this "
+        f"invocation. Provenance: pln-sim {prov['pln_sim']}, git {str(prov['git_sha'])[:10]}"
+        + (" (uncommitted changes)" if prov.get("git_dirty") else "")
+        + f", {prov['created_utc']}.",
+        "",
+    ]
+    if eps <= 0:
+        lines.append(
+            "The final tolerance is 0: every accepted parameter set puts every target's "
+            "simulated value (its mean over the seeds) inside the target's band."
+        )
+    else:
+        lines.append(
+            f"The final tolerance is {eps:.3f} > 0: the run stopped (population or simulation "
+            "budget) before every accepted parameter set met every band; the posterior below "
+            "is the best approximation reached. Rerun with a larger max_populations or "
+            "max_simulations to continue."
+        )
+    lines += ["", "## Targets: fitted values (posterior predictive median, 95% interval)", ""]
+    lines += ["| target | arm | outcome | band | fitted | 95% interval | inside band | source |",
+              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in targets.itertuples():
+        extra = ""
+        if r.contains is not None and not _nan(r.contains):
+            extra = f" (contains {r.contains:g}: {'yes' if r.contains_ok else 'no'})"
+        lines.append(
+            f"| {r.target} | {r.arm} | {r.outcome} | {_fmt_band(r.band_low, r.band_high)} | "
+            f"{r.fitted:.3f} | {r.low_95:.3f} to {r.high_95:.3f}{extra} | "
+            f"{r.share_inside_band:.0%} | {r.source} |"
+        )
+    lines += ["", "![targets](targets.png)", "", "## Posterior", ""]
+    lines += ["| parameter | prior range | median | 95% interval |", "|---|---|---|---|"]
+    for r in params.itertuples():
+        lines.append(
+            f"| `{r.parameter}` | {r.prior_low:g} to {r.prior_high:g} | {r.median:.4g} | "
+            f"{r.low_95:.4g} to {r.high_95:.4g} |"
+        )
+    lines += [
+        "",
+        "![posterior](posterior.png)",
+        "",
+        "Populations (tolerance, simulations, particles):",
+        "",
+        "| population | tolerance | simulations | particles |",
+        "|---|---|---|---|",
+        *[f"| {r.t} | {r.epsilon:.4f} | {r.samples} | {r.particles} |" for r in pops.itertuples()],
+        "",
+        "The accepted parameter sets (`posterior.csv`) can be rerun with any experiment: "
+        "`python -m experiments.compare uncertainty=posterior posterior=<this folder> draws=50` "
+        "reruns a comparison over posterior draws and separates parameter uncertainty from "
+        "seed noise. The model runs use fixed seeds, but pyabc draws its proposals from fresh "
+        "random states: a calibration started again from scratch gives another sample of the "
+        "same posterior, not the same parameter sets.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run_calibration(
+    s: CalibrationSettings, progress: bool = True, model: Any = None, argv: list[str] | None = None
+) -> Path:
+    """Run (or resume) the calibration; return the output folder.
+
+    ``model`` replaces the simulator (a picklable callable: parameter values by safe name ->
+    each target's value; used by the method's tests).
+    """
+    from experiments.executors import make_executor
+
+    space = Space.from_schema(parameters_of(s), s.ranges)
+    if model is None:
+        model = TargetModel(
+            arm_configs(s),
+            dict(s.targets),
+            list(range(s.seed_start, s.seed_start + s.seeds)),
+            {f.key: f.kind for f in space.factors},
+        )
+    bands = {n: (t.low, t.high) for n, t in s.targets.items()}
+    out = output_dir(s.out_dir, s.name)
+    meta = provenance_record(s, "experiments.calibrate", argv or [])
+    meta["settings"]["parameters"] = space.keys
+    check_resume(out, meta["settings"], KEEP)
+    executor = make_executor(s.executor.name, s.executor.address, s.executor.n_jobs)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(out / "meta.json", meta)
+        t0 = time.perf_counter()
+        history = fit(space, model, bands, out / "abc.db", executor, s.population,
+                      s.max_populations, s.max_simulations, progress)  # fmt: skip
+        seconds = time.perf_counter() - t0
+    finally:
+        executor.close()
+    posterior, params, targets, pops = summarise_posterior(history, space, dict(s.targets))
+    runs = int(pops["samples"].sum())
+    with atomic_path(out / "posterior.csv") as tmp:
+        posterior.to_csv(tmp, index=False)
+    with atomic_path(out / "parameters.csv") as tmp:
+        params.to_csv(tmp, index=False)
+    with atomic_path(out / "targets.csv") as tmp:
+        targets.to_csv(tmp, index=False)
+    with atomic_path(out / "populations.csv") as tmp:
+        pops.to_csv(tmp, index=False)
+    posterior_figure(posterior, params, out / "posterior.png")
+    targets_figure(targets, out / "targets.png")
+    text = report(s, space, posterior, params, targets, pops, runs, seconds, meta)
+    write_text_atomic(out / "report.md", text)
+    write_json_atomic(
+        out / "summary.json",
+        {
+            "kind": "calibration",
+            "name": s.name,
+            "parameters": params.to_dict("records"),
+            "targets": targets.to_dict("records"),
+            "final_tolerance": float(pops["epsilon"].iloc[-1]),
+            "parameter_sets_simulated": runs,
+            "provenance": meta["provenance"],
+        },
+    )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Posterior draws, for rerunning experiments
+# ---------------------------------------------------------------------------------------------
+
+
+def load_posterior(folder: str | Path) -> pd.DataFrame:
+    """The accepted parameter sets of a calibration folder (ConfigError if there are none)."""
+    folder = Path(folder)
+    folder = folder if folder.is_absolute() else ROOT / folder
+    path = folder / "posterior.csv"
+    if not path.exists():
+        raise ConfigError(f"posterior = {str(folder)!r} holds no posterior.csv; run a calibration")
+    frame = pd.read_csv(path)
+    if frame.empty or "weight" not in frame or frame["weight"].sum() <= 0:
+        raise ConfigError(f"posterior = {str(folder)!r}: the posterior is empty")
+    return frame
+
+
+def posterior_draws(posterior: pd.DataFrame, draws: int, seed: int = 0) -> list[list[str]]:
+    """``draws`` parameter sets drawn by weight, as model overrides (``key=value``)."""
+    if draws < 2:
+        raise ConfigError(f"draws = {draws} is too few; at least 2 to measure their spread")
+    rng = np.random.default_rng(seed)
+    w = posterior["weight"].to_numpy(float)
+    idx = rng.choice(len(posterior), size=draws, replace=True, p=w / w.sum())
+    keys = [c for c in posterior.columns if c != "weight"]
+    schema_ints = {f.key for f in Space.from_schema(keys).factors if f.kind == "int"}
+    out = []
+    for i in idx:
+        row = posterior.iloc[int(i)]
+        out.append(
+            [
+                f"{k}={int(round(row[k]))}" if k in schema_ints else f"{k}={float(row[k])!r}"
+                for k in keys
+            ]
+        )
+    return out
+
+
+def _run(overrides: list[str], progress: bool) -> Path:
+    return run_calibration(build_settings(overrides), progress=progress, argv=overrides)
+
+
+main = cli("python -m experiments.calibrate", __doc__.split("\n\n")[0], _run)
+
+if __name__ == "__main__":
+    sys.exit(main())
