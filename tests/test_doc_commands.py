@@ -50,7 +50,7 @@ def test_the_docs_show_commands_of_every_kind():
 
 def _overrides_compose(overrides: list[str]) -> None:
     """Compose a model configuration (the first value of any swept key)."""
-    first = [o.split(",")[0] if "," in o and "[" not in o else o for o in overrides]
+    first = [o.split(",")[0] if "," in o and not set("[{") & set(o) else o for o in overrides]
     build_config(scenario=None, overrides=[o for o in first if not o.startswith("hydra.")])
 
 
