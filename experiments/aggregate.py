@@ -23,7 +23,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.analysis import HEADLINE, paired_table, replications_table, summary_table
+from experiments.analysis import (
+    HEADLINE,
+    paired_table,
+    replications_table,
+    school_wins_table,
+    summary_table,
+)
 from experiments.cells import CELL_FILE, load_cell
 from experiments.ledger import TABLES, file_checksum, writer_lock
 from sim.config import ConfigError
@@ -140,6 +146,7 @@ def aggregate(folder: Path, figures: bool = True, notify=None) -> dict[str, Path
     summary = summary_table(runs)
     paired = paired_table(runs, baseline)
     replications = replications_table(runs, HEADLINE)
+    wins = school_wins_table(frames.get("schools"), baseline)
     n, requested = len(common), len(seeds)
     seeds_text = f"{n} paired seeds ({min(common)}-{max(common)})"
     if n < requested:
@@ -157,6 +164,7 @@ def aggregate(folder: Path, figures: bool = True, notify=None) -> dict[str, Path
         "baseline": baseline,
         "factors": settings.get("factors") or None,
         "provenance": prov,
+        "school_wins": wins.to_dict("records"),
     }
     staging = folder.parent / f".{folder.name}.staging"
     if staging.exists():
@@ -172,6 +180,7 @@ def aggregate(folder: Path, figures: bool = True, notify=None) -> dict[str, Path
             ("summary", summary),
             ("paired", paired),
             ("replications", replications),
+            ("school_wins", wins),
         ):
             _write_csv(_stamp(frame, prov), tmp / f"{name}.csv")
             out[name] = folder / f"{name}.csv"

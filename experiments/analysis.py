@@ -25,6 +25,7 @@ __all__ = [
     "mean_interval",
     "paired_table",
     "replications_table",
+    "school_wins_table",
     "seeds_needed",
     "summary_table",
 ]
@@ -202,3 +203,51 @@ def seeds_needed(sd: float, half_width: float) -> int:
     while stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) > half_width:
         n += 1
     return n
+
+
+def school_wins_table(
+    schools: pd.DataFrame, baseline: str, outcome: str = "uptake"
+) -> pd.DataFrame:
+    """Per non-baseline arm: the share of schools where it did better than the baseline.
+
+    Schools are matched by seed and school index (the same school in the same model world), on
+    ``outcome`` at the last recorded week. Columns: ``arm``, ``baseline``, ``outcome``,
+    ``schools`` (matched school-runs), ``share_arm_better``, ``share_baseline_better`` and
+    ``share_tied`` (equal to within 1e-9). An average difference can hide that each strategy
+    wins in some schools; this says in how many.
+    """
+    columns = [
+        "arm",
+        "baseline",
+        "outcome",
+        "schools",
+        "share_arm_better",
+        "share_baseline_better",
+        "share_tied",
+    ]
+    if schools is None or schools.empty or outcome not in schools.columns:
+        return pd.DataFrame(columns=columns)
+    last = schools[schools["week"] == schools["week"].max()]
+    base = last[last["arm"] == baseline].set_index(["seed", "school"])[outcome]
+    rows = []
+    for arm in last["arm"].drop_duplicates():
+        if arm == baseline:
+            continue
+        mine = last[last["arm"] == arm].set_index(["seed", "school"])[outcome]
+        joined = pd.concat([mine.rename("a"), base.rename("b")], axis=1, join="inner").dropna()
+        if joined.empty:
+            continue
+        diff = (joined["a"] - joined["b"]).to_numpy(float)
+        tied = np.abs(diff) <= 1e-9
+        rows.append(
+            {
+                "arm": arm,
+                "baseline": baseline,
+                "outcome": outcome,
+                "schools": len(diff),
+                "share_arm_better": float(((diff > 0) & ~tied).mean()),
+                "share_baseline_better": float(((diff < 0) & ~tied).mean()),
+                "share_tied": float(tied.mean()),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)

@@ -73,10 +73,11 @@ def run_batch(arm: str, config: Config, seeds: Sequence[int]) -> dict[str, pd.Da
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     runs, series, schools = [], [], []
-    columns = flatten_config(config)
     for seed in seeds:
         cfg = dataclasses.replace(config, seed=int(seed))
         result = sim.simulate(config=cfg, validated=True)  # validated once for the batch
+        # The resolved configuration: schools given as distributions are this seed's draws.
+        columns = flatten_config(result.config)
         columns["cfg.seed"] = int(seed)
         runs.append({"arm": arm, "seed": int(seed), **columns, **result.summary})
         ts = result.timeseries

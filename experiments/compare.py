@@ -39,7 +39,7 @@ from experiments.settings import (
     settings_dict,
 )
 from sim.config import ConfigError
-from sim.fileio import write_json_atomic
+from sim.fileio import write_json_atomic, write_text_atomic
 from sim.provenance import provenance
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +132,10 @@ def run_comparison(s: CompareSettings, progress: bool = True, figures: bool = Tr
         if bar is not None:
             bar.close()
         executor.close()
+    if s.network.staff:  # an imported network: what was read and what was drawn
+        from sim.network_import import describe
+
+        write_text_atomic(out / "network.md", describe(next(iter(configs.values()))))
     return out
 
 
@@ -201,6 +205,14 @@ def _print_headline(out: Path, s: CompareSettings) -> None:
             print(
                 f"  {r.arm} - {r.baseline}: {o.short} "
                 f"{o.format_diff_ci(r.mean_diff, r.ci_low, r.ci_high)} over {r.n} paired seeds"
+            )
+    wins_path = out / "school_wins.csv"
+    if wins_path.exists():
+        for r in pd.read_csv(wins_path).itertuples():
+            print(
+                f"  schools where {r.arm} did better: {r.share_arm_better:.0%}, "
+                f"{r.baseline} better: {r.share_baseline_better:.0%}, tied: {r.share_tied:.0%} "
+                f"({r.outcome} at the horizon, {r.schools} school-runs)"
             )
 
 

@@ -1,4 +1,4 @@
-"""Pattern-oriented validation: the seven patterns of MODEL.md §9, measured on paired seeds.
+"""Pattern-oriented validation: MODEL.md §9's seven patterns and §9b's diverging schools.
 
     python -m experiments.patterns [--seeds 40]
 
@@ -147,7 +147,7 @@ def who_you_send(seeds: Sequence[int]) -> PatternResult:
     s = {f"spread_{pol}": m for pol, m in means.items()}
     s.update({"opinion_formers_minus_random": gap, "ci_low": lo, "ci_high": hi})
     checks = {
-        "OF - random in [0.03, 0.20]": 0.03 <= gap <= 0.20,
+        "OF - random in [0.05, 0.15]": 0.05 <= gap <= 0.15,
         "OF - random > 0 (CI)": lo > 0,
         "early career lowest": min(means, key=means.get) == "early_career",
     }
@@ -187,36 +187,59 @@ def fragile_sustainability(seeds: Sequence[int]) -> PatternResult:
 
 LOW_TRUST = ("schools.trust_climate=0.3", "decision.resistance_rate=0.8")
 HIGH_TRUST = ("schools.trust_climate=0.85", "decision.resistance_rate=0.05")
+#: School types for pattern 7: primaries in year-group teams, secondaries in departments.
+SCHOOL_TYPES = {"primary": "new_forest", "secondary": "secondary_trust"}
 
 
 def no_universal_winner(seeds: Sequence[int]) -> PatternResult:
     """7. No universal winner.
 
     Start-small beats whole-staff on 3-year spread when trust is low and resistance high, and
-    is slower when trust is high and resistance low.
+    loses when trust is high and resistance low, in primaries and in secondaries alike.
     """
-    low_small = run_arm(["strategy=start_small", *LOW_TRUST], seeds)
-    low_whole = run_arm(["strategy=whole_staff", *LOW_TRUST], seeds)
-    high_small = run_arm(["strategy=start_small", *HIGH_TRUST], seeds)
-    high_whole = run_arm(["strategy=whole_staff", *HIGH_TRUST], seeds)
-    low_diff = low_small["spread_final"] - low_whole["spread_final"]
-    # "Slower": less spread on average over the horizon (the area under the spread curve).
-    high_diff = high_small["mean_spread"] - high_whole["mean_spread"]
-    low_gap, low_lo, _ = paired_ci(low_diff)
-    high_gap, _, high_hi = paired_ci(high_diff)
+    s: dict[str, float] = {}
+    checks: dict[str, bool] = {}
+    for kind, scenario in SCHOOL_TYPES.items():
+        for climate, overrides in (("low_trust", LOW_TRUST), ("high_trust", HIGH_TRUST)):
+            small = run_arm(["strategy=start_small", *overrides], seeds, scenario)
+            whole = run_arm(["strategy=whole_staff", *overrides], seeds, scenario)
+            gap, lo, hi = paired_ci(small["spread_final"] - whole["spread_final"])
+            tag = f"{kind}_{climate}"
+            s[f"{tag}_small_minus_whole"] = gap
+            s[f"{tag}_ci_low"] = lo
+            s[f"{tag}_ci_high"] = hi
+            s[f"{tag}_resistant_peak_whole"] = whole["resistant_peak"].mean()
+            s[f"{tag}_resistant_peak_small"] = small["resistant_peak"].mean()
+            if climate == "low_trust":
+                checks[f"{kind}, low trust: start small wins (CI > 0)"] = lo > 0
+            else:
+                checks[f"{kind}, high trust: start small loses (CI < 0)"] = hi < 0
+    return PatternResult("no_universal_winner", no_universal_winner.__doc__, len(seeds), s, checks)
+
+
+#: Floor on the mean between-school sd of 3-year uptake within a network (New Forest).
+SCHOOL_SD_FLOOR = 0.10
+
+
+def schools_diverge(seeds: Sequence[int]) -> PatternResult:
+    """8. Schools diverge (MODEL.md §9b).
+
+    Inside one network, schools' 3-year uptake differs: the between-school standard deviation
+    stays at or above 0.10 both at the scenario's defaults and with full leadership support.
+    """
+    default = run_arm([], seeds)
+    full = run_arm(["leadership=full"], seeds)
     s = {
-        "low_trust_small_minus_whole_spread": low_gap,
-        "low_trust_ci_low": low_lo,
-        "high_trust_small_minus_whole_mean_spread": high_gap,
-        "high_trust_ci_high": high_hi,
-        "low_trust_resistant_peak_whole": low_whole["resistant_peak"].mean(),
-        "low_trust_resistant_peak_small": low_small["resistant_peak"].mean(),
+        "school_uptake_sd_default": float(np.nanmean(default["school_uptake_sd"])),
+        "school_uptake_sd_full": float(np.nanmean(full["school_uptake_sd"])),
+        "schools_implementing_default": float(np.nanmean(default["schools_implementing_share"])),
+        "spread_full": float(full["spread_final"].mean()),
     }
     checks = {
-        "low trust: start small wins (CI > 0)": low_lo > 0,
-        "high trust: start small slower (CI < 0)": high_hi < 0,
+        f"default: sd >= {SCHOOL_SD_FLOOR}": s["school_uptake_sd_default"] >= SCHOOL_SD_FLOOR,
+        f"full support: sd >= {SCHOOL_SD_FLOOR}": s["school_uptake_sd_full"] >= SCHOOL_SD_FLOOR,
     }
-    return PatternResult("no_universal_winner", no_universal_winner.__doc__, len(seeds), s, checks)
+    return PatternResult("schools_diverge", schools_diverge.__doc__, len(seeds), s, checks)
 
 
 PATTERNS = (
@@ -227,6 +250,7 @@ PATTERNS = (
     small_pupil_effects,
     fragile_sustainability,
     no_universal_winner,
+    schools_diverge,
 )
 
 

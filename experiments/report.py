@@ -464,6 +464,10 @@ def render_report(
         "paired_bootstrapped": _bootstrapped(paired, paired["outcome"], meta.get("years")),
         "arm_names": {a: _arm_name(a, meta) for a in arms},
         "paired": {a: _paired_rows(meta, paired, a) for a in arms if (paired["arm"] == a).any()},
+        # In what share of schools each arm did better (experiments.analysis.school_wins_table).
+        "school_wins": {
+            row["arm"]: row for row in meta.get("school_wins") or () if row.get("schools")
+        },
         "figures": _figures(out, figures),
         "replications": _replications(meta, replications),
         "crn": _crn(meta, paired),

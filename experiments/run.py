@@ -66,6 +66,12 @@ def write_run(result: RunResult, out: Path, command: list[str]) -> Path:
         (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         prov = provenance(seed=result.config.seed, command=command)
         (tmp / "provenance.json").write_text(json.dumps(prov, indent=2) + "\n")
+        if result.config.network.staff:  # an imported network: what was read, what was drawn
+            from sim.network_import import describe, network_summary
+
+            (tmp / "network.md").write_text(describe(result.config))
+            summary = network_summary(result.config)
+            (tmp / "network.json").write_text(json.dumps(summary, indent=2) + "\n")
     return out
 
 
@@ -95,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         f"spread {s['spread_final']:.3f}, pupils reached {s['pupils_reached']:.0f}, "
         f"teacher-hours {s['teacher_hours']:.0f}"
     )
+    if config.network.staff:
+        from sim.network_import import network_summary
+
+        n = network_summary(config)
+        print(
+            f"network read: {n['schools']} schools, {n['staff']} staff ({n['answered']} answered), "
+            f"{n['ties']} ties; {len(n['drawn'])} attributes drawn (see network.md)"
+        )
     print(f"results written to {out}")
     return 0
 

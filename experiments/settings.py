@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 __all__ = [
     "CompareSettings",
     "ExecutorSettings",
+    "NetworkFiles",
     "build_settings",
     "arm_configs",
     "output_dir",
@@ -61,6 +62,19 @@ class ExecutorSettings:
 
 
 @dataclass
+class NetworkFiles:
+    """An imported network (sim.network_import) every arm runs on; empty: generated networks."""
+
+    staff: str = ""
+    ties: str = ""
+    schools: str = ""
+
+    def overrides(self) -> list[str]:
+        """The model overrides that name the files (none when no file is given)."""
+        return [f"network.{k}={v}" for k, v in vars(self).items() if v]
+
+
+@dataclass
 class CompareSettings:
     """A paired comparison: named arms on one scenario, the same seeds in every arm."""
 
@@ -75,6 +89,7 @@ class CompareSettings:
     arm_overrides: dict[str, list[str]] = field(default_factory=dict)
     factors: dict[str, dict[str, str]] = field(default_factory=dict)  # factorial designs
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
+    network: NetworkFiles = field(default_factory=NetworkFiles)
     out_dir: str = "results/compare"  # under results/ unless allow_outside_results=true
     allow_outside_results: bool = False  # let out_dir be an absolute path anywhere
     resume: str = "auto"  # auto: reuse matching batches; never: start the folder afresh
@@ -239,7 +254,7 @@ def arm_configs(s: CompareSettings) -> dict[str, Config]:
                 raise ConfigError(
                     f"arm {arm!r}: seed is set by seeds= and seed_start=, not per arm"
                 )
-        overrides = [f"years={s.years}", *arm_ovs]
+        overrides = [*s.network.overrides(), f"years={s.years}", *arm_ovs]
         try:
             configs[arm] = build_config(scenario=s.scenario, overrides=overrides)
         except ConfigError as exc:

@@ -20,11 +20,13 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim import registry
 from sim.config import Config, ConfigError
 from sim.limits import check_model_size, check_seed
+from sim.network_import import network_overrides
 
 __all__ = [
     "CONFIG_DIR",
@@ -83,13 +85,21 @@ def build_config(
     if seed is not None:
         all_overrides.append(f"seed={seed}")
     all_overrides.extend(overrides)
+    # An imported network (network.staff/ties/schools): its files set schools, staff numbers and
+    # levers, placed before the caller's overrides (sim.network_import).
+    extra = network_overrides(_compose_cached(tuple(all_overrides)))
     # Composing costs tens of milliseconds; cache it, and hand each caller its own copy.
-    return copy.deepcopy(_build_config_cached(tuple(all_overrides)))
+    return copy.deepcopy(_build_config_cached(tuple([*extra, *all_overrides])))
 
 
 @functools.lru_cache(maxsize=256)
 def _build_config_cached(overrides: tuple[str, ...]) -> Config:
-    return config_from_dictconfig(_compose(list(overrides)))
+    return config_from_dictconfig(_compose_cached(overrides))
+
+
+@functools.lru_cache(maxsize=256)
+def _compose_cached(overrides: tuple[str, ...]) -> DictConfig:
+    return _compose(list(overrides))
 
 
 def check_overrides(overrides: Any, allow_hydra: bool = False) -> list[str]:
@@ -147,15 +157,54 @@ def prepare_config(config: Any) -> Config:
 def _compose(overrides: list[str]) -> DictConfig:
     check_override_syntax(overrides)
     _check_groups(overrides)
+    overrides, replacements = _split_per_school(overrides)
     try:
         if GlobalHydra.instance().is_initialized():  # inside a Hydra app: reuse its search path
-            return compose(config_name="config", overrides=overrides)
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            return compose(config_name="config", overrides=overrides)
+            cfg = compose(config_name="config", overrides=overrides)
+        else:
+            with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+                cfg = compose(config_name="config", overrides=overrides)
+        for key, value in replacements:
+            OmegaConf.update(cfg, key, value, merge=False)
+        return cfg
     except ConfigError:
         raise
     except Exception as exc:  # Hydra/OmegaConf errors: keep their words, on one line
         raise ConfigError(_one_line(exc)) from exc
+
+
+def _per_school_keys() -> set[str]:
+    return {
+        f"{section.name}.{f.name}"
+        for section in dataclasses.fields(Config)
+        if dataclasses.is_dataclass(getattr(Config(), section.name))
+        for f in dataclasses.fields(getattr(Config(), section.name))
+        if f.metadata.get("per_school")
+    }
+
+
+def _split_per_school(overrides: list[str]) -> tuple[list[str], list[tuple[str, Any]]]:
+    """Take ``key=value`` overrides of per-school keys out of Hydra's merge.
+
+    A per-school value may be one value, a list or a distribution (a mapping); Hydra would try
+    to *merge* a list into a mapping given by the scenario (or the reverse) and fail, so these
+    overrides replace the scenario's value after composing instead (they still take precedence
+    over every config file, as command-line overrides do).
+    """
+    keys = _per_school_keys()
+    plain, replacements = [], []
+    parser = OverridesParser.create()
+    for ov in overrides:
+        key = ov.partition("=")[0]
+        if key not in keys:
+            plain.append(ov)
+            continue
+        try:
+            (parsed,) = parser.parse_overrides([ov])
+        except Exception as exc:
+            raise ConfigError(_one_line(exc)) from exc
+        replacements.append((key, parsed.value()))
+    return plain, replacements
 
 
 #: Config groups: folders of ``configs/`` whose files are options (``group=option``).
@@ -202,6 +251,8 @@ def _reject_unknown_keys(node: Any, schema: Any, prefix: str) -> None:
             continue  # free-form mapping (e.g. named arms): its keys are the user's
         if dataclasses.is_dataclass(child_schema):
             _reject_unknown_keys(node[key], child_schema, path + ".")
+        elif isinstance(node[key], DictConfig) and names[key].metadata.get("per_school"):
+            continue  # a distribution of per-school values (checked by Config.validate)
         elif isinstance(node[key], DictConfig):
             raise ConfigError(f"{path} takes a value, not a group of keys")
         elif isinstance(node[key], ListConfig) and any(

@@ -78,12 +78,16 @@ class _Run(Section):
         n = self.n_schools
         for name in SECTIONS:
             _validate_section(getattr(self, name), name + ".", n_schools=n)
-        for module in _modules_in_use(self):
-            module.check(self)  # type: ignore[arg-type]
+        self.check_rules()
         from sim.system import check_system  # a generated system: maxima and memory
 
         check_system(self)  # type: ignore[arg-type]
         return self  # type: ignore[return-value]
+
+    def check_rules(self) -> None:
+        """Check every module's rules across parameters (:meth:`sim.module.Module.check`)."""
+        for module in _modules_in_use(self):
+            module.check(self)  # type: ignore[arg-type]
 
 
 _TOP_LEVEL = [
@@ -146,6 +150,13 @@ def _validate_section(section: Any, prefix: str, n_schools: int | None) -> None:
         if dataclasses.is_dataclass(value):
             continue
         key = prefix + f.name
+        if f.metadata.get("per_school") and isinstance(value, dict):
+            from sim.heterogeneity import check_distribution
+
+            if key == "schools.teachers":  # its length sets the number of schools
+                raise ConfigError(f"{key} must be a number or a list, not a distribution")
+            check_distribution(key, value, f)
+            continue
         if f.metadata.get("per_school"):
             value = per_school(key, value, n_schools)
             for v in value:

@@ -119,12 +119,9 @@ class Levers:
             * (0.5 + 0.5 * involvement)
             / (1.0 + lv.priority_dilution * (priorities - 1))
         )
-        #: H with a research lead's support added (capped at 1).
-        self.howto = np.minimum(
-            np.asarray(v["howto_support"], float)
-            + lv.research_lead_support * np.asarray(v["research_lead"], bool),
-            1.0,
-        )
+        #: H: how-to support (a research lead works through knowledge and fit instead,
+        #: sim.processes.leadership).
+        self.howto = np.asarray(v["howto_support"], float).copy()
         self.collab_hours = np.asarray(v["collab_hours_per_week"], float)
         self.session_period = np.array([SESSION_PERIOD_WEEKS[f] for f in v["session_frequency"]])
         self.release = np.asarray(v["release_for_workshops"], bool)

@@ -8,6 +8,7 @@ agents never matters). Processes are modules of one contract (:class:`sim.proces
 from __future__ import annotations
 
 from sim.processes import (
+    Background,
     Calendar,
     Conversation,
     Decision,
@@ -27,6 +28,7 @@ __all__ = ["WEEKLY_ORDER"]
 WEEKLY_ORDER: tuple[type[Process], ...] = (
     Calendar,  # 1. term, year, workshop and session weeks, PLN support, perception
     Turnover,  # 2. at year ends staff leave; newcomers take their posts
+    Background,  # 2b. business as usual: some staff meet similar practice without the PLN
     PLNLearning,  # 3. participants attend workshops, learn, build network trust
     LeadershipActions,  # 4. check-ins keep the work in sight (or it slips out of sight)
     Mobilisation,  # 5. the strategy exposes staff (pilot, launch, sessions, materials)

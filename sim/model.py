@@ -11,9 +11,11 @@ import numpy as np
 
 from sim.agents import Leader, OpinionFormer, StaffMember, Teacher
 from sim.config import Config
+from sim.heterogeneity import draw_schools
 from sim.levers import Levers
 from sim.loop import WEEKLY_ORDER
 from sim.modes import make_mode
+from sim.network_import import imported_structure
 from sim.population import Role, build_population
 from sim.processes import Process, WeekContext
 from sim.processes.outcomes import make_record
@@ -67,14 +69,18 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         config = copy.deepcopy(config) if config is not None else Config()
         if not validated:
             config.validate()
+        # Schools given as distributions differ, per seed (config is already this model's copy).
+        config = draw_schools(config, copy_config=False)
         super().__init__(rng=config.seed)
         self.config = config
         self.streams = Streams(config.seed)
         #: Per-school settings as arrays (listed in the configuration, or a generated system).
         self.school_table = school_table(config, self.streams)
         view = build_config_view(config, self.school_table)
+        # An imported network (network.staff/ties/schools) gives the structure; else generated.
+        given = imported_structure(config, self.streams) if config.network.staff else None
         self.schools, self.staff, self.ties = build_population(
-            view, self.streams, self.school_table
+            view, self.streams, self.school_table, given
         )
         staff, schools = self.staff, self.schools
         #: ``tie_ptr[i]:tie_ptr[i+1]`` are the ties of slot i (ties are sorted by seeker).
@@ -90,8 +96,8 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         self.levers = Levers(view.leadership)
         #: Caches of values derived from versioned state: name -> (key, value, stamp).
         self._derived: dict[str, tuple[object, np.ndarray, int]] = {}
-        #: Schools whose leaders took control back after a visible failure.
-        self.control_taken = np.zeros(schools.n, dtype=bool)
+        #: Times each school's leaders took control back after a visible failure.
+        self.control_taken = np.zeros(schools.n, dtype=np.int64)
 
         #: Schools whose participants have attended a workshop.
         self.pln_started = np.zeros(schools.n, dtype=bool)
@@ -170,7 +176,10 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         return self.derived(
             "distributed",
             (self.levers.version, self.version("control_taken")),
-            lambda: np.where(self.control_taken, 0.0, self.levers.distributed_leadership),
+            lambda: (
+                self.levers.distributed_leadership
+                * (1.0 - self.config.leadership.control_back_cut) ** self.control_taken
+            ),
         )
 
     @property

@@ -24,12 +24,22 @@ from sim.params import Section, param
 from sim.registry import section
 
 __all__ = [
+    "PUBLISHED_RANGES",
     "NetworkConfig",
     "SchoolNetwork",
     "generate_networks",
     "generate_school_network",
     "network_stats",
 ]
+
+#: Published ranges for advice networks of schools of 5-13 staff (de Jong et al. 2022; Spillane,
+#: Kim & Frank 2012), the targets of MODEL.md §2 (tests/test_networks.py checks generated networks
+#: against them; imported networks are reported against them).
+PUBLISHED_RANGES: dict[str, tuple[float, float]] = {
+    "density": (0.40, 0.86),
+    "reciprocity": (0.42, 0.86),
+    "in_centralisation": (0.10, 0.29),
+}
 
 
 @section("network")
@@ -86,6 +96,21 @@ class NetworkConfig(Section):
         source="[assume]",
         help="Beta concentration of initial tie trust around the school's trust climate",
         plausible=(4.0, 25.0),
+    )
+    staff: str = param(
+        "",
+        source="[your data; docs/NETWORK_DATA.md]",
+        help="staff CSV of an imported network (id, school, role, ...); empty: generate networks",
+    )
+    ties: str = param(
+        "",
+        source="[your data; docs/NETWORK_DATA.md]",
+        help="advice-ties CSV of an imported network (seeker, adviser, optional strength)",
+    )
+    schools: str = param(
+        "",
+        source="[your data; docs/NETWORK_DATA.md]",
+        help="schools CSV of an imported network (id, phase, size, optional levers)",
     )
 
 

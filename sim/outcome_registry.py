@@ -321,6 +321,16 @@ OUTCOMES: tuple[Outcome, ...] = (
         direction=-1,
     ),
     Outcome(
+        "schools_implementing_share",
+        "Schools still implementing at moderate-to-high intensity",
+        "share",
+        "share of schools (0 to 1)",
+        "Share of schools whose uptake at the horizon is at least a third of their staff "
+        "(MODEL.md §9b: 25-60% after three years; Datnow 2005, 5 of 13 schools).",
+        interval="bootstrap",  # a few schools: values in eighths
+        report_table=True,
+    ),
+    Outcome(
         "resistant_peak",
         "Peak number of resistant staff",
         "count",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import field
 from typing import Any
 
@@ -24,6 +25,7 @@ __all__ = [
     "check_value",
     "scalar_type",
     "per_school",
+    "drawn_later",
     "SECTION_KEYS",
 ]
 
@@ -119,6 +121,15 @@ def per_school(key: str, value: Any, n_schools: int | None) -> list[Any]:
             )
         return values
     return [value] * (n_schools or 1)
+
+
+def drawn_later(*values: Any) -> bool:
+    """Whether any of these per-school values is a distribution, drawn once the run starts.
+
+    Rules between per-school values are checked once the schools are drawn
+    (:func:`sim.heterogeneity.draw_schools`).
+    """
+    return any(isinstance(v, Mapping) for v in values)
 
 
 def check_value(key: str, value: Any, f: dataclasses.Field) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import special
 
 from sim.networks import generate_networks
-from sim.params import ConfigError, Section, param
+from sim.params import ConfigError, Section, drawn_later, param
 from sim.registry import section
 from sim.rng import Streams
 from sim.system import SchoolTable, school_table
@@ -43,6 +43,7 @@ __all__ = [
     "build_population",
     "stage_lookup",
     "threshold_ppf",
+    "fit_ppf",
 ]
 
 
@@ -51,11 +52,13 @@ __all__ = [
 class SchoolsConfig(Section):
     """Schools, staff and pupils (ODD §2)."""
 
-    phase: str = param(
+    phase: Any = param(
         "primary",
         choices=("primary", "secondary"),
+        per_school=True,
         source="[seed 000]",
-        help="school phase (a label: teachers, leaders and team_size set the structure)",
+        help="primary (teams are year groups) or secondary (teams are departments of "
+        "department_size; pilots are departments)",
     )
     teachers: Any = param(
         [6, 7, 8, 8, 9, 10, 10, 12],
@@ -80,6 +83,14 @@ class SchoolsConfig(Section):
         unit="staff",
         source="[lit: de Jong et al. 2022, year-group or phase teams]",
         help="typical team size (year groups or phases in primaries, departments in secondaries)",
+    )
+    department_size: int = param(
+        8,
+        low=1,
+        unit="staff",
+        source="[assume: secondary departments; MODEL.md §2]",
+        help="typical department size in a secondary (its teams, and the unit of a pilot)",
+        plausible=(5, 12),
     )
     opinion_formers: Any = param(
         [1, 1, 1, 1, 1, 1, 1, 2],
@@ -134,7 +145,8 @@ class SchoolsConfig(Section):
         high=1,
         per_school=True,
         source="[assume]",
-        help="share of pupils eligible for free school meals (recorded; no mechanism uses it yet)",
+        help="share of pupils eligible for free school meals (raises turnover and the arrival "
+        "of competing priorities)",
         plausible=(0.05, 0.5),
     )
 
@@ -142,6 +154,8 @@ class SchoolsConfig(Section):
     def check(cls, config: Config) -> None:
         """`schools.opinion_formers ≤ schools.teachers` in every school (they are teachers)."""
         s = config.schools
+        if drawn_later(s.opinion_formers, s.teachers):
+            return  # checked once the schools are drawn
         for i in range(config.n_schools):
             if s.opinion_formers[i] > s.teachers[i]:
                 raise ConfigError(
@@ -222,6 +236,7 @@ class Staff(Versioned):
     participant: np.ndarray
     threshold: np.ndarray
     capacity: np.ndarray  # discretionary hours a week
+    fit: np.ndarray  # how well the practice fits the person's class or subject (quality ceiling)
     trust_in_leaders: np.ndarray
     pupils: np.ndarray
     knowledge: np.ndarray
@@ -259,14 +274,17 @@ class Ties(Versioned):
 
 
 def build_population(
-    config: Config, streams: Streams, table: SchoolTable | None = None
+    config: Config,
+    streams: Streams,
+    table: SchoolTable | None = None,
+    given: dict[str, np.ndarray] | None = None,
 ) -> tuple[Schools, Staff, Ties]:
     """Create schools, staff and advice ties for a validated configuration.
 
-    Set-up is vectorised by school shape: schools with the same numbers of leaders, teachers,
-    opinion formers and the same team size get their roles, teams and networks in one set of
-    array operations. Each school's draws are a pure function of ``(seed, stream, school)``
-    (:meth:`sim.rng.Streams.setup_table`), so the grouping does not change them.
+    ``table``: the schools' per-school settings (:func:`sim.system.school_table`; drawn from
+    ``config`` when not given). ``given``: an imported network's structure
+    (``sim.network_import.imported_structure``: roles, teams, opinion formers, ties, strengths,
+    pupils) used instead of generating one.
     """
     if table is None:
         table = school_table(config, streams)
@@ -279,6 +297,79 @@ def build_population(
     schools = _build_schools(table, first, size)
     school = np.repeat(np.arange(n_schools, dtype=np.int32), size)
 
+    if given is not None:  # an imported network (sim.network_import) instead of a generated one
+        role, team, opinion_former = given["role"], given["team"], given["opinion_former"]
+        seeker, adviser = given["seeker"], given["adviser"]
+        # int32 indices sorted by seeker, as for a generated network.
+        order = np.argsort(seeker.astype(np.int64) * n + adviser, kind="stable")
+        seeker, adviser = seeker[order].astype(np.int32), adviser[order].astype(np.int32)
+        given = {**given, "strength": given["strength"][order]}
+    else:
+        role, team, opinion_former, seeker, adviser = _generate_structure(
+            config, streams, table, first, size
+        )
+
+    kappa = config.network.trust_concentration
+    # Opinion formers are, by definition, colleagues' *trusted* advisers (seed 000): ties to them
+    # start closer to full trust.
+    climate = schools.trust_climate[school[seeker]]
+    bonus = config.network.opinion_former_trust_bonus * opinion_former[adviser]
+    trust = _beta_mean(streams.setup("tie_trust"), climate + bonus * (1 - climate), kappa)
+    if given is not None:  # strengths given in the ties file replace the drawn trust
+        trust = np.where(np.isnan(given["strength"]), trust, given["strength"])
+
+    d = config.decision
+    threshold = threshold_ppf(streams.setup("threshold").random(n), d)
+    capacity = streams.setup("capacity").gamma(
+        d.capacity_shape, d.capacity_mean_hours / d.capacity_shape, size=n
+    )
+    fit = fit_ppf(streams.setup("fit").random(n), config.practice)
+    trust_in_leaders = _beta_mean(
+        streams.setup("trust_in_leaders"),
+        schools.trust_climate[school],
+        d.leader_trust_concentration,
+    )
+    sc = config.schools
+    pupils = np.where(role == Role.SENIOR_LEADER, sc.pupils_per_leader, sc.pupils_per_teacher)
+    if given is not None:  # pupils given in the staff file
+        pupils = np.where(np.isnan(given["pupils"]), pupils, given["pupils"])
+
+    staff = Staff(
+        school=school,
+        team=team,
+        role=role,
+        opinion_former=opinion_former,
+        participant=np.zeros(n, dtype=bool),
+        threshold=threshold,
+        capacity=capacity,
+        fit=fit,
+        trust_in_leaders=trust_in_leaders,
+        pupils=pupils.astype(float),
+        knowledge=np.zeros(n),
+        quality=np.zeros(n),
+        stage=np.zeros(n, dtype=np.int8),
+        stage_weeks=np.zeros(n, dtype=np.int32),
+        resistant=np.zeros(n, dtype=bool),
+        network_trust=np.zeros(n),
+        pupil_gain=np.zeros(n),
+    )
+    ties = Ties(seeker=seeker, adviser=adviser, trust=trust, initial_trust=trust.copy())
+    return schools, staff, ties
+
+
+def _generate_structure(
+    config: Config, streams: Streams, table: SchoolTable, first: np.ndarray, size: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Roles, teams, opinion formers and advice ties of generated schools.
+
+    Set-up is vectorised by school shape: schools with the same numbers of leaders, teachers,
+    opinion formers and the same team size get their roles, teams and networks in one set of
+    array operations. Each school's draws are a pure function of ``(seed, stream, school)``
+    (:meth:`sim.rng.Streams.setup_table`), so the grouping does not change them. Teams are year
+    groups or phases in a primary and departments in a secondary (``table.team_size``).
+    """
+    n = int(size.sum())
+    leaders, teachers = table.leaders, table.teachers
     role = np.empty(n, dtype=np.int8)
     team = np.empty(n, dtype=np.int32)
     opinion_former = np.zeros(n, dtype=bool)
@@ -306,46 +397,7 @@ def build_population(
     adviser = np.concatenate(dsts).astype(np.int32)
     order = np.argsort(seeker.astype(np.int64) * n + adviser, kind="stable")
     seeker, adviser = seeker[order], adviser[order]
-    kappa = config.network.trust_concentration
-    # Opinion formers are, by definition, colleagues' *trusted* advisers (seed 000): ties to them
-    # start closer to full trust.
-    climate = schools.trust_climate[school[seeker]]
-    bonus = config.network.opinion_former_trust_bonus * opinion_former[adviser]
-    trust = _beta_mean(streams.setup("tie_trust"), climate + bonus * (1 - climate), kappa)
-
-    d = config.decision
-    threshold = threshold_ppf(streams.setup("threshold").random(n), d)
-    capacity = streams.setup("capacity").gamma(
-        d.capacity_shape, d.capacity_mean_hours / d.capacity_shape, size=n
-    )
-    trust_in_leaders = _beta_mean(
-        streams.setup("trust_in_leaders"),
-        schools.trust_climate[school],
-        d.leader_trust_concentration,
-    )
-    sc = config.schools
-    pupils = np.where(role == Role.SENIOR_LEADER, sc.pupils_per_leader, sc.pupils_per_teacher)
-
-    staff = Staff(
-        school=school,
-        team=team,
-        role=role,
-        opinion_former=opinion_former,
-        participant=np.zeros(n, dtype=bool),
-        threshold=threshold,
-        capacity=capacity,
-        trust_in_leaders=trust_in_leaders,
-        pupils=pupils.astype(float),
-        knowledge=np.zeros(n),
-        quality=np.zeros(n),
-        stage=np.zeros(n, dtype=np.int8),
-        stage_weeks=np.zeros(n, dtype=np.int32),
-        resistant=np.zeros(n, dtype=bool),
-        network_trust=np.zeros(n),
-        pupil_gain=np.zeros(n),
-    )
-    ties = Ties(seeker=seeker, adviser=adviser, trust=trust, initial_trust=trust.copy())
-    return schools, staff, ties
+    return role, team, opinion_former, seeker, adviser
 
 
 def _build_schools(table: SchoolTable, first: np.ndarray, size: np.ndarray) -> Schools:
@@ -405,6 +457,20 @@ def threshold_ppf(u: np.ndarray, d) -> np.ndarray:
         return np.full(len(u), m)
     if d.threshold_distribution == "normal":
         return m + sd * special.ndtri(u)
+    kappa = m * (1 - m) / sd**2 - 1
+    return special.betaincinv(m * kappa, (1 - m) * kappa, u)
+
+
+def fit_ppf(u: np.ndarray, practice) -> np.ndarray:
+    """Fit of the practice to each person's class or subject, from uniforms (Beta inverse CDF).
+
+    Fit caps the quality a person's enactment can reach (:class:`~sim.processes.Practice`):
+    where it is below ``q_adopt`` the person cannot adopt however much support they get, a
+    persistent non-adopter (Rogers' laggards; MODEL.md §9b).
+    """
+    m, sd = practice.fit_mean, practice.fit_sd
+    if sd == 0:
+        return np.full(len(u), m)
     kappa = m * (1 - m) / sd**2 - 1
     return special.betaincinv(m * kappa, (1 - m) * kappa, u)
 

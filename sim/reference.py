@@ -137,7 +137,8 @@ class ReferenceDecision(Process):
             need = agent.threshold + d.relapse_margin
         else:
             need = agent.threshold
-        persuaded = ready >= need and self.u_act[agent.slot] < d.p_act
+        acts = self.u_act[agent.slot] < d.p_act or bool(self.pressured[agent.slot])
+        persuaded = ready >= need and acts
         if persuaded and resistant:  # convinced at last: stops resisting, becomes interested
             self.pending.append((agent, "interested", False))
             return

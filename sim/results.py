@@ -224,7 +224,15 @@ def summarise(model: KnowledgeMobilisationModel) -> dict[str, Any]:
     school_uptake = _school_uptake(model)[:t]
     summary["school_uptake_sd"] = float(school_uptake[-1].std())
     summary["schools_lapsed_share"] = schools_lapsed_share(school_uptake)
+    summary["schools_implementing_share"] = float(
+        (school_uptake[-1] >= IMPLEMENTING_LEVEL - 1e-12).mean()
+    )
     return summary
+
+
+#: Uptake (share of a school's staff adopted or embedded) at which a school counts as still
+#: implementing at moderate-to-high intensity (MODEL.md §9b; Datnow 2005: 5 of 13 schools).
+IMPLEMENTING_LEVEL = 1 / 3
 
 
 def schools_lapsed_share(school_uptake: np.ndarray) -> float | None:

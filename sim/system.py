@@ -105,21 +105,26 @@ class SystemConfig(Section):
         low=0,
         high=1,
         source="[assume]",
+        plausible=(0.2, 0.45),
         help="coefficient of variation of school staff numbers (gamma; clipped to 3..max)",
     )
     primary_leaders: int = param(
-        2, low=1, high=20, unit="staff", source="[assume]", help="senior leaders of a primary"
+        2,
+        low=1,
+        high=20,
+        unit="staff",
+        source="[assume]",
+        help="senior leaders of a primary",
+        plausible=(1, 3),
     )
     secondary_leaders: int = param(
-        6, low=1, high=20, unit="staff", source="[assume]", help="senior leaders of a secondary"
-    )
-    secondary_team_size: int = param(
-        8,
+        6,
         low=1,
-        high=MAX_SCHOOL_STAFF,
+        high=20,
         unit="staff",
-        source="[assume: departments]",
-        help="department size in secondaries (primaries use schools.team_size)",
+        source="[assume]",
+        help="senior leaders of a secondary",
+        plausible=(4, 9),
     )
     opinion_former_share: float = param(
         0.1,
@@ -142,6 +147,7 @@ class SystemConfig(Section):
         high=4,
         unit="weeks",
         source="[assume]",
+        plausible=(0, 4),
         help="PLNs hold pln.workshop_weeks shifted by 0..this many weeks (one offset per PLN); "
         "a workshop shifted past week 38 is not held",
     )
@@ -169,19 +175,44 @@ class SystemConfig(Section):
         help="Beta concentration of schools' disadvantage",
     )
     share_in_improvement_plan: float = param(
-        0.5, low=0, high=1, source="[assume]", help="share of schools with the work in the plan"
+        0.5,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share of schools with the work in the plan",
+        plausible=(0.3, 0.7),
     )
     share_in_performance_targets: float = param(
-        0.3, low=0, high=1, source="[assume]", help="share with the work in performance targets"
+        0.3,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share with the work in performance targets",
+        plausible=(0.1, 0.5),
     )
     share_governors_engaged: float = param(
-        0.2, low=0, high=1, source="[assume]", help="share of schools with governors engaged"
+        0.2,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share of schools with governors engaged",
+        plausible=(0.05, 0.4),
     )
     share_release_for_workshops: float = param(
-        0.7, low=0, high=1, source="[assume]", help="share releasing participants for workshops"
+        0.7,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share releasing participants for workshops",
+        plausible=(0.5, 0.9),
     )
     share_research_lead: float = param(
-        0.2, low=0, high=1, source="[assume]", help="share of schools with a research lead"
+        0.2,
+        low=0,
+        high=1,
+        source="[assume]",
+        help="share of schools with a research lead",
+        plausible=(0.05, 0.4),
     )
     lever_concentration: float = param(
         10.0,
@@ -299,13 +330,13 @@ def build_config_view(config: Config, table: SchoolTable) -> Config:
 def _listed_table(config: Config) -> SchoolTable:
     sc, sel, lv = config.schools, config.selection, config.leadership
     n = config.n_schools
-    phase = PHASES.index(sc.phase)
+    phase = np.array([PHASES.index(p) for p in np.broadcast_to(np.asarray(sc.phase), n)], np.int8)
     return SchoolTable(
-        phase=np.full(n, phase, dtype=np.int8),
+        phase=phase,
         teachers=np.asarray(sc.teachers, dtype=np.int64),
         leaders=np.asarray(sc.leaders, dtype=np.int64),
         opinion_formers=np.asarray(sc.opinion_formers, dtype=np.int64),
-        team_size=np.full(n, sc.team_size, dtype=np.int64),
+        team_size=np.where(phase == 1, sc.department_size, sc.team_size).astype(np.int64),
         trust_climate=np.asarray(sc.trust_climate, dtype=float),
         disadvantage=np.asarray(sc.disadvantage, dtype=float),
         per_school=np.asarray(sel.per_school, dtype=np.int64),
@@ -348,7 +379,7 @@ def _draw_table(config: Config, streams: Streams) -> SchoolTable:
     leaders = np.minimum(leaders, np.maximum(staff - 2, 1))
     teachers = np.maximum(staff - leaders, np.maximum(per_school - leaders, 1))
     opinion_formers = np.clip(np.rint(sy.opinion_former_share * teachers), 1, teachers)
-    team_size = np.where(secondary, sy.secondary_team_size, sc.team_size).astype(np.int64)
+    team_size = np.where(secondary, sc.department_size, sc.team_size).astype(np.int64)
 
     rng = streams.setup("system:context")
     trust_climate = _beta(rng, _scalar(sc.trust_climate), sy.climate_concentration, n)

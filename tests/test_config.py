@@ -23,9 +23,36 @@ def test_default_config_is_new_forest():
     assert len(cfg.pln.workshop_weeks) == 4 and cfg.pln.support_years == 1
 
 
+#: Per-school keys the New Forest scenario draws from distributions: (section, key).
+DRAWN = {
+    ("schools", "trust_climate"),
+    ("schools", "disadvantage"),
+    ("leadership", "governors_engaged"),
+    ("leadership", "collab_hours_per_week"),
+    ("leadership", "session_frequency"),
+    ("leadership", "research_lead"),
+    ("leadership", "involvement"),
+    ("leadership", "distributed_leadership"),
+    ("leadership", "howto_support"),
+}
+
+
 def test_dataclass_defaults_match_the_new_forest_scenario():
-    """`KnowledgeMobilisationModel()` without Hydra builds the same configuration."""
-    assert Config().validate() == build_config()
+    """`KnowledgeMobilisationModel()` without Hydra builds the same configuration, except that
+    the scenario lets its schools differ: there the keys in DRAWN are distributions, whose
+    centre is the dataclass default (beta means; the middle choice; never a different value)."""
+    plain, scenario = Config().validate(), build_config()
+    for section in ("schools", "leadership"):
+        for key in vars(getattr(plain, section)):
+            a, b = getattr(getattr(plain, section), key), getattr(getattr(scenario, section), key)
+            if (section, key) not in DRAWN:
+                assert a == b, (section, key)
+                continue
+            assert isinstance(b, dict), (section, key)
+            if b["distribution"] == "beta" and section == "leadership":
+                assert b["mean"] == a[0], (section, key)
+    for section in ("network", "pln", "selection", "strategy", "mode", "decision", "practice"):
+        assert getattr(plain, section) == getattr(scenario, section), section
 
 
 def test_overrides_reach_the_config_and_per_school_values_broadcast():

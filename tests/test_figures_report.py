@@ -71,6 +71,7 @@ def make_runs(arm_shift):
                     "hours_per_adopter": np.nan if seed == 0 else 60.0 + seed,
                     "weeks_to_half_uptake": np.nan if seed == 4 else 20.0 + seed,
                     "schools_lapsed_share": 0.1 * (seed % 2),
+                    "schools_implementing_share": 0.125 * (4 + seed % 3),  # eighths
                     "resistant_peak": 3 + seed,
                     "participants_knowledge": 0.7,
                     "uptake_year_1": uptake,

@@ -350,9 +350,16 @@ def test_learning_conversations_deepen_practice_for_those_reached_only():
 # -- Turnover (MODEL.md §3 step 2) -----------------------------------------------------------------
 
 
-def turnover_model(rate: float) -> KnowledgeMobilisationModel:
-    m = make_model(lambda cfg: setattr(cfg.turnover, "rate", rate))
-    return m
+def turnover_model(rate: float, gradient: float = 0.0, edit=None) -> KnowledgeMobilisationModel:
+    """A model whose leaver rate is ``rate + gradient * FSM_s``."""
+
+    def full_edit(cfg):
+        cfg.turnover.rate = rate
+        cfg.turnover.disadvantage = gradient
+        if edit is not None:
+            edit(cfg)
+
+    return make_model(full_edit)
 
 
 def engaged(m: KnowledgeMobilisationModel) -> None:
@@ -473,6 +480,46 @@ def test_turnover_rate_is_respected():
         leaves += m.staff.knowledge == 0
     assert within(leaves.sum() / (n * years), 0.09, n * years)
     assert leaves.max() < years / 2
+
+
+def test_turnover_rises_with_disadvantage():
+    """Statistical: rate 0.05 + 0.2 FSM; schools 0-3 at FSM 0, schools 4-7 at FSM 0.5 leave at
+    0.05 and 0.15 a year. 30 year ends (~1,200 trials per half): each within 4 sd of its rate."""
+    fsm = [0.0] * 4 + [0.5] * 4
+    m = turnover_model(0.05, 0.2, lambda cfg: setattr(cfg.schools, "disadvantage", fsm))
+    n = m.staff.n
+    turnover = proc(m, Turnover)
+    leaves = np.zeros(n)
+    years = 30
+    for year in range(1, years + 1):
+        m.staff.knowledge = np.ones(n)
+        begin_week(m, year * WEEKS_PER_YEAR)
+        turnover.step(year * WEEKS_PER_YEAR)
+        leaves += m.staff.knowledge == 0
+    high = m.schools.disadvantage[m.staff.school] > 0
+    for mask, p in ((~high, 0.05), (high, 0.15)):
+        trials = mask.sum() * years
+        assert within(leaves[mask].sum() / trials, p, trials)
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_a_head_who_leaves_takes_formalisation_with_them(share):
+    """Everyone leaves (rate 1): with head_takes_formalisation 1 every school loses its
+    performance targets and governors' engagement (the improvement plan stays); with 0, none."""
+
+    def edit(cfg):
+        cfg.turnover.head_takes_formalisation = share
+        cfg.leadership.governors_engaged = [True] * 8
+
+    m = turnover_model(1.0, 0.0, edit)
+    before = m.levers.version
+    begin_week(m, WEEKS_PER_YEAR)
+    proc(m, Turnover).step(WEEKS_PER_YEAR)
+    lost = share == 1.0
+    assert np.all(m.levers.in_performance_targets == (not lost))
+    assert np.all(m.levers.governors_engaged == (not lost))
+    assert np.all(m.levers.in_improvement_plan)
+    assert (m.levers.version > before) == lost
 
 
 def test_turnover_rate_zero_changes_nothing():
@@ -664,48 +711,51 @@ def test_leaders_never_take_control_back_at_full_distributed_leadership():
 
 
 def test_leaders_always_take_control_back_at_zero_distributed_leadership():
-    """D = 0: a failed trial makes leaders take control back in that school, at once.
+    """D = 0: a failed trial makes leaders take control back in that school, at once, and again
+    after every later failure.
 
-    D in force goes to 0 there, everyone's trust in leaders falls by control_back_trust_loss;
-    schools without a failure are untouched (even with D = 0). Control is taken back once per
-    run: later failures there cost no more trust in leaders.
+    Each time everyone's trust in leaders there falls by control_back_trust_loss; schools
+    without a failure are untouched (even with D = 0); the lever itself is kept.
     """
     d = [0.0, 0.0, 0.0, 0.7, 0.7, 0.7, 0.7, 0.0]
     m = make_model(lambda cfg: setattr(cfg.leadership, "distributed_leadership", d))
     tau = m.staff.trust_in_leaders.copy()
-    begin_week(m, 10)
-    failed_everywhere(m, [0, 2])
-    proc(m, TrustUpdate).step(10)
-    hit = np.isin(np.arange(8), [0, 2])
-    assert np.array_equal(m.control_taken, hit)
-    np.testing.assert_array_equal(m.distributed, np.where(hit, 0.0, d))
     loss = m.config.leadership.control_back_trust_loss
-    expected = np.where(hit[m.staff.school], tau * (1 - loss), tau)
-    np.testing.assert_allclose(m.staff.trust_in_leaders, expected)
-    assert np.array_equal(m.levers.distributed_leadership, np.array(d))  # the lever is kept
-    after = m.staff.trust_in_leaders
-    for week in range(11, 20):
+    hit = np.isin(np.arange(8), [0, 2])
+    for times, week in enumerate(range(10, 20), start=1):
         begin_week(m, week)
         failed_everywhere(m, [0, 2])
         proc(m, TrustUpdate).step(week)
-    np.testing.assert_array_equal(m.staff.trust_in_leaders, after)
-    assert np.array_equal(m.control_taken, hit)
+        assert np.array_equal(m.control_taken, np.where(hit, times, 0))
+        expected = np.where(hit[m.staff.school], tau * (1 - loss) ** times, tau)
+        np.testing.assert_allclose(m.staff.trust_in_leaders, expected)
+    np.testing.assert_array_equal(m.distributed, np.where(hit, 0.0, d))
+    assert np.array_equal(m.levers.distributed_leadership, np.array(d))  # the lever is kept
+
+
+@pytest.mark.parametrize("times", [0, 1, 3])
+def test_each_time_control_is_taken_back_distributed_leadership_loses_a_share_for_good(times):
+    """D in force is the lever times (1 - control_back_cut) ** (times control was taken back)."""
+    m = make_model(lambda cfg: setattr(cfg.leadership, "distributed_leadership", 0.8))
+    m.control_taken = np.full(8, times)
+    cut = m.config.leadership.control_back_cut
+    np.testing.assert_allclose(m.distributed, 0.8 * (1 - cut) ** times)
 
 
 def test_leaders_take_control_back_with_probability_one_minus_d():
     """Statistical: D = 0.6 in every school: each school-week with a failure has leaders take
-    control back with probability 0.4. 8 schools x 150 weeks (1,200 trials; D and control_taken
-    reset each week): within 4 sd (0.057) of 0.4.
+    control back with probability 0.4. 8 schools x 150 weeks (1,200 trials; control_taken
+    reset each week so that D in force stays 0.6): within 4 sd (0.057) of 0.4.
     """
     m = make_model(lambda cfg: setattr(cfg.leadership, "distributed_leadership", 0.6))
     trust = proc(m, TrustUpdate)
     taken, weeks = 0, 150
     for week in range(weeks):
-        m.control_taken = np.zeros(8, dtype=bool)  # D in force is the lever again
+        m.control_taken = np.zeros(8, dtype=np.int64)  # D in force is the lever again
         begin_week(m, week)
         failed_everywhere(m, range(8))
         trust.step(week)
-        taken += (m.distributed == 0).sum()
+        taken += m.control_taken.sum()
     assert within(taken / (8 * weeks), 0.4, 8 * weeks)
 
 
@@ -716,7 +766,9 @@ def test_after_control_is_taken_back_sessions_reach_less_and_routines_no_longer_
 
     def edit(cfg):
         cfg.strategy.session_attendance = 1.0
+        cfg.strategy.session_untied_share = 1.0  # every attendee heeds the session in full
         cfg.leadership.distributed_leadership = 1.0
+        cfg.leadership.control_back_cut = 1.0  # taken back once: D in force is 0
         cfg.leadership.in_improvement_plan = False
         cfg.leadership.in_performance_targets = False
         cfg.practice.lapse_base = 0.0
@@ -727,7 +779,7 @@ def test_after_control_is_taken_back_sessions_reach_less_and_routines_no_longer_
     rate = m.config.strategy.session_learn_rate
     gains = []
     for distributed in (1.0, 0.0):
-        m.control_taken = np.full(8, distributed == 0.0)  # taken back: D in force is 0
+        m.control_taken = np.full(8, int(distributed == 0.0))  # taken back: D in force is 0
         assert np.all(m.distributed == distributed)
         staff.knowledge = np.where(part, 1.0, 0.0)
         begin_week(m, 0)
@@ -739,7 +791,7 @@ def test_after_control_is_taken_back_sessions_reach_less_and_routines_no_longer_
     practice = proc(m, Practice)
     embedded = []
     for distributed in (1.0, 0.0):
-        m.control_taken = np.full(8, distributed == 0.0)  # taken back: D in force is 0
+        m.control_taken = np.full(8, int(distributed == 0.0))  # taken back: D in force is 0
         assert np.all(m.distributed == distributed)
         set_stage(m, Stage.ADOPTED)
         staff.quality = np.full(staff.n, 0.9)
@@ -766,29 +818,41 @@ def start_small_model(edit=None) -> KnowledgeMobilisationModel:
     return make_model(full_edit)
 
 
-def expected_pilot(m: KnowledgeMobilisationModel, size: int) -> np.ndarray:
-    """Each participant in turn (slot order) takes its ``size`` most trusting non-participant
-    advice seekers not already taken (ties broken by lower tie index)."""
+def expected_pilot(m: KnowledgeMobilisationModel, share: float) -> np.ndarray:
+    """Written out school by school: round(share x non-participants) (at least 1) of the
+    non-participants, those in a participating teacher's team (not the leadership team) first,
+    then by their highest trust on a tie to a participant (ties broken by lower slot)."""
     staff, ties = m.staff, m.ties
     pilot = np.zeros(staff.n, dtype=bool)
-    for lead in np.flatnonzero(staff.participant):
-        edges = np.flatnonzero((ties.adviser == lead) & ~staff.participant[ties.seeker])
-        edges = edges[np.argsort(-ties.trust[edges], kind="stable")]
-        taken = 0
-        for e in edges:
-            if taken < size and not pilot[ties.seeker[e]]:
-                pilot[ties.seeker[e]] = True
-                taken += 1
+    for s in range(m.schools.n):
+        here = np.flatnonzero((staff.school == s) & ~staff.participant)
+        part_teams = {
+            int(staff.team[p])
+            for p in np.flatnonzero((staff.school == s) & staff.participant)
+            if staff.role[p] != Role.SENIOR_LEADER
+        }
+        scores = []
+        for i in here:
+            to_part = [
+                ties.trust[e]
+                for e in np.flatnonzero(ties.seeker == i)
+                if staff.participant[ties.adviser[e]]
+            ]
+            same = int(staff.team[i]) in part_teams and staff.team[i] > 0
+            scores.append((-(same + max(to_part, default=0.0)), i))
+        size = min(max(int(np.rint(share * len(here))), 1), len(here))
+        for _, i in sorted(scores)[:size]:
+            pilot[i] = True
     return pilot
 
 
-@pytest.mark.parametrize("size", [1, 2])
-def test_start_small_pilot_is_each_participants_most_trusting_seekers(size):
-    """At the first workshop, each participant brings in at most pilot_size of the colleagues who
-    trust them most; the pilot is exposed; everyone else is aware but neither exposed nor
-    pressured, and perceives no signal.
+@pytest.mark.parametrize("share", [0.1, 0.25, 0.5])
+def test_start_small_pilot_is_a_share_of_staff_teams_first(share):
+    """At the first workshop each school starts a pilot of pilot_share of its other staff
+    (participants' teams first, then the colleagues who trust them most); the pilot is exposed;
+    everyone else is aware but neither exposed nor pressured, and perceives no signal.
     """
-    m = start_small_model(lambda cfg: setattr(cfg.strategy, "pilot_size", size))
+    m = start_small_model(lambda cfg: setattr(cfg.strategy, "pilot_share", share))
     staff = m.staff
     part = staff.participant
     run_weeks(m, range(4), [PLNLearning, Mobilisation])
@@ -796,10 +860,11 @@ def test_start_small_pilot_is_each_participants_most_trusting_seekers(size):
     assert not strategy.pilot.any() and np.all(staff.stage == Stage.UNAWARE)
     run_weeks(m, [4], [PLNLearning, Mobilisation])
     pilot = strategy.pilot
-    assert np.array_equal(pilot, expected_pilot(m, size))
+    assert np.array_equal(pilot, expected_pilot(m, share))
     assert not (pilot & part).any()
-    assert pilot.sum() <= size * part.sum()
-    assert np.all(np.bincount(staff.school[pilot], minlength=8) > 0)
+    others = np.bincount(staff.school[~part], minlength=8)
+    sizes = np.bincount(staff.school[pilot], minlength=8)
+    assert np.array_equal(sizes, np.minimum(np.maximum(np.rint(share * others), 1), others))
     assert np.array_equal(m.exposed, pilot)
     assert np.all(staff.stage != Stage.UNAWARE)  # general updates for everyone else
     assert not m.now.pressured.any()
@@ -807,6 +872,33 @@ def test_start_small_pilot_is_each_participants_most_trusting_seekers(size):
     begin_week(m, 5)
     assert np.array_equal(m.now.reached, pilot | part)
     assert np.all(m.now.signal[~pilot & ~part] == 0)
+
+
+def test_start_small_pilot_scales_with_the_school_and_takes_whole_departments():
+    """Secondaries (departments of about 8): a pilot of a quarter of the school's other staff,
+    and the non-participants sharing a participating teacher's department come first."""
+    cfg = build_config(
+        scenario="secondary_trust", seed=3, overrides=("strategy=start_small", "years=1")
+    )
+    m = KnowledgeMobilisationModel(cfg)
+    run_weeks(m, range(5), [PLNLearning, Mobilisation])
+    staff = m.staff
+    pilot = proc(m, Mobilisation).strategy.pilot
+    others = np.bincount(staff.school[~staff.participant], minlength=m.schools.n)
+    assert np.array_equal(
+        np.bincount(staff.school[pilot], minlength=m.schools.n), np.rint(0.25 * others).astype(int)
+    )
+    teachers = staff.participant & (staff.role != Role.SENIOR_LEADER)
+    depts = {(int(staff.school[i]), int(staff.team[i])) for i in np.flatnonzero(teachers)}
+    in_dept = (
+        np.array([(int(staff.school[i]), int(staff.team[i])) in depts for i in range(staff.n)])
+        & ~staff.participant
+        & (staff.team > 0)
+    )
+    assert in_dept.any()
+    for s in range(m.schools.n):  # departments first: all of them, or a pilot of them only
+        here = staff.school == s
+        assert np.all(pilot[in_dept & here]) or np.all(in_dept[pilot & here])
 
 
 def test_start_small_sessions_are_for_the_pilot_before_the_launch():
@@ -822,21 +914,24 @@ def test_start_small_sessions_are_for_the_pilot_before_the_launch():
     assert np.all(staff.knowledge[~pilot & ~part] == 0)
 
 
-@pytest.mark.parametrize("short", [0.0, 0.01])
-def test_start_small_launches_when_the_pilot_mean_quality_reaches_q_ready(short):
-    """School 0's pilot and participants practise at q_ready (- short): the whole staff of
-    school 0 is brought in (exposed, non-participants pressured) only at q_ready."""
-    m = start_small_model()
+@pytest.mark.parametrize("short", [0, 1])
+def test_start_small_launches_when_enough_of_the_pilot_has_adopted(short):
+    """School 0: a share pilot_impact_share of its pilot and participants adopted (minus
+    ``short`` people): the whole staff of school 0 is brought in (exposed, non-participants
+    pressured) only when the share is reached. Adoption, not quality, is what colleagues see."""
+    m = start_small_model(lambda cfg: setattr(cfg.strategy, "pilot_impact_share", 0.5))
     staff = m.staff
     part = staff.participant
     run_weeks(m, range(5), [PLNLearning, Mobilisation])
     strategy = proc(m, Mobilisation).strategy
-    members = (strategy.pilot | part) & (staff.school == 0)
-    q_ready = m.config.strategy.q_ready
-    set_stage(m, np.where(members, Stage.TRIALLING, Stage.AWARE))
-    staff.quality = np.where(members, q_ready - short, 0.0)
+    members = np.flatnonzero((strategy.pilot | part) & (staff.school == 0))
+    need = int(np.ceil(0.5 * len(members))) - short
+    adopted = np.zeros(staff.n, dtype=bool)
+    adopted[members[:need]] = True
+    set_stage(m, np.where(adopted, Stage.ADOPTED, Stage.TRIALLING))
+    staff.quality = np.where(adopted, 0.6, 0.9)  # quality alone does not trigger the launch
     run_weeks(m, [6], [Mobilisation])
-    launched = short == 0.0
+    launched = short == 0
     assert np.array_equal(strategy.launched, (np.arange(8) == 0) & launched)
     zero = staff.school == 0
     assert np.array_equal(m.now.pressured, zero & ~part & launched)
@@ -1197,8 +1292,8 @@ def test_leadership_full_documented_values():
     m = KnowledgeMobilisationModel(cfg)
     np.testing.assert_allclose(m.levers.formalisation, 1.0)
     np.testing.assert_allclose(m.levers.signal, 0.9)  # F (0.5 + 0.5 L) / (1 + d 0)
-    # research lead adds its support: min(0.8 + 0.2, 1)
-    np.testing.assert_allclose(m.howto_of_staff, 1.0)
+    # a research lead works through knowledge and fit, not as a bump to how-to support
+    np.testing.assert_allclose(m.howto_of_staff, 0.8)
 
 
 @pytest.mark.parametrize(
@@ -1234,7 +1329,7 @@ def test_groups_combine_and_plain_keys_still_override():
             "mode=champions",
             "selection=middle_leaders",
             "leadership=minimal",
-            "strategy.pilot_size=3",
+            "strategy.pilot_share=0.3",
             "leadership.involvement=0.4",
         ),
     )
@@ -1243,7 +1338,7 @@ def test_groups_combine_and_plain_keys_still_override():
         "champions",
         "middle_leaders",
     )
-    assert cfg.strategy.pilot_size == 3
+    assert cfg.strategy.pilot_share == 0.3
     assert cfg.leadership.involvement == [0.4] * 6
     assert cfg.leadership.howto_support == [0.1] * 6  # from the minimal preset
     with pytest.raises(ConfigError, match="leadership"):
@@ -1259,8 +1354,8 @@ def test_scenarios_have_their_documented_values():
     assert rlc.pln.workshop_weeks == [4, 14, 24, 34]
 
     sec = build_config(scenario="secondary_trust")
-    assert sec.n_schools == 6 and sec.schools.phase == "secondary"
-    assert sec.schools.leaders == [6] * 6 and sec.schools.team_size == 8
+    assert sec.n_schools == 6 and sec.schools.phase == ["secondary"] * 6
+    assert sec.schools.leaders == [6] * 6 and sec.schools.department_size == 8
     assert sec.selection.per_school == [4] * 6
     assert 55 <= np.mean(np.add(sec.schools.teachers, sec.schools.leaders)) <= 70
 
@@ -1270,8 +1365,9 @@ def test_scenarios_have_their_documented_values():
     assert pd_.pln.workshop_weeks == [4]
 
     nf = build_config(scenario="new_forest")
-    assert nf == Config().validate()
-    assert (nf.strategy.name, nf.mode.name, nf.turnover.rate) == ("whole_staff", "none", 0.09)
+    assert nf.strategy == Config().validate().strategy
+    assert (nf.strategy.name, nf.mode.name, nf.turnover.rate) == ("whole_staff", "none", 0.07)
+    assert nf.schools.trust_climate == {"distribution": "beta", "mean": 0.6, "sd": 0.12}
     assert nf.practice.lapse_support_ended == 2.0 and nf.schools.pupils_per_leader == 0.0
 
 

@@ -17,16 +17,16 @@ import pytest
 
 from sim.config import Config, NetworkConfig
 from sim.model import KnowledgeMobilisationModel
-from sim.networks import SchoolNetwork, generate_school_network, network_stats
+from sim.networks import PUBLISHED_RANGES, SchoolNetwork, generate_school_network, network_stats
 from sim.population import build_population
 from sim.rng import Streams
 
 SEEDS = range(200)
 SMALL_SIZES = range(5, 14)
 
-DENSITY = (0.40, 0.86)
-RECIPROCITY = (0.42, 0.86)
-CENTRALISATION = (0.10, 0.29)
+DENSITY = PUBLISHED_RANGES["density"]
+RECIPROCITY = PUBLISHED_RANGES["reciprocity"]
+CENTRALISATION = PUBLISHED_RANGES["in_centralisation"]
 
 
 def school_network(

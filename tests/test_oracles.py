@@ -54,6 +54,20 @@ def complete_graph(n_schools: int = N_SCHOOLS) -> list[str]:
         "leadership.collab_hours_per_week=0",
         "conversation.collab_boost=0",
         "selection.leaders_per_school=0",
+        # Issue 9's mechanisms switched off: same-sized primary teams, no fit ceiling, no
+        # business as usual, no directives, no new priorities, no research lead, no
+        # disadvantage-dependent turnover.
+        "schools.phase=primary",
+        "schools.disadvantage=0",
+        "practice.fit_mean=1",
+        "practice.fit_sd=0",
+        "background.exposure_rate=0",
+        "strategy.session_mandate=0",
+        "leadership.new_priority_rate=0",
+        "leadership.new_priority_disadvantage=0",
+        "leadership.research_lead=false",
+        "turnover.disadvantage=0",
+        "turnover.head_takes_formalisation=0",
     ]
 
 

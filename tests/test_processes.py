@@ -354,7 +354,7 @@ def test_whole_staff_launch_waits_for_a_schools_first_attendance():
     assert np.all(m.staff.stage[unlaunched] == Stage.UNAWARE)
 
 
-def launched_weekly_sessions(d_per_school=0.5) -> KnowledgeMobilisationModel:
+def launched_weekly_sessions(d_per_school=0.5, untied_share=0.25) -> KnowledgeMobilisationModel:
     """A model launched at week 4, holding weekly sessions everyone attends."""
 
     def edit(cfg):
@@ -362,6 +362,7 @@ def launched_weekly_sessions(d_per_school=0.5) -> KnowledgeMobilisationModel:
         cfg.leadership.session_frequency = "weekly"
         cfg.leadership.distributed_leadership = d_per_school
         cfg.strategy.session_attendance = 1.0
+        cfg.strategy.session_untied_share = untied_share
 
     m = make_model(edit)
     run_weeks(m, range(5), [PLNLearning, Mobilisation])
@@ -369,7 +370,9 @@ def launched_weekly_sessions(d_per_school=0.5) -> KnowledgeMobilisationModel:
 
 
 def test_sessions_close_the_gap_to_the_best_participant():
-    """A session closes session_learn_rate (0.5 + 0.5 D) of the gap to the best participant."""
+    """A session closes session_learn_rate (0.5 + 0.5 D) (f + (1 - f) t_i) of the gap to the
+    best participant, t_i the attendee's highest trust on an advice tie to a participant
+    (written out tie by tie here) and f = session_untied_share."""
     d = [0.0, 1.0, 0.5, 0.2, 0.8, 0.0, 1.0, 0.3]
     m = launched_weekly_sessions(d)
     staff = m.staff
@@ -382,7 +385,13 @@ def test_sessions_close_the_gap_to_the_best_participant():
     begin_week(m, 5)
     proc(m, Mobilisation).step(5)
     reach = m.config.strategy.session_learn_rate * (0.5 + 0.5 * np.array(d))[staff.school]
-    expected = np.where(part, k0, k0 + reach * np.maximum(best - k0, 0))
+    t = np.zeros(staff.n)
+    for e in range(m.ties.n):
+        if part[m.ties.adviser[e]]:
+            t[m.ties.seeker[e]] = max(t[m.ties.seeker[e]], m.ties.trust[e])
+    assert np.any(t[~part] == 0) or np.all(t[~part] > 0)
+    heed = 0.25 + 0.75 * t
+    expected = np.where(part, k0, k0 + reach * heed * np.maximum(best - k0, 0))
     np.testing.assert_allclose(staff.knowledge, expected)
     assert np.any(k0[~part] > best[~part])  # some already knew more: they are unchanged
     n_attend = np.bincount(staff.school[~part], minlength=8)
@@ -393,7 +402,7 @@ def test_sessions_close_the_gap_to_the_best_participant():
 
 def test_sessions_converge_towards_but_never_above_the_best_participant():
     """Many sessions bring non-participants close to the best participant, never above."""
-    m = launched_weekly_sessions()
+    m = launched_weekly_sessions(untied_share=1.0)
     staff = m.staff
     part = staff.participant
     k_part = np.where(part, np.linspace(0.3, 0.9, staff.n), 0.0)
@@ -819,12 +828,62 @@ def test_decision_social_proof_from_users_raises_readiness():
 
 
 def practice_model(edit=None) -> KnowledgeMobilisationModel:
+    """No lapse, full fit for everyone and how-to support that reaches every trialling person
+    in full (the fit cap and the sharing of support are tested on their own below)."""
+
     def full_edit(cfg):
         cfg.practice.lapse_base = 0.0
+        cfg.practice.fit_mean = 1.0
+        cfg.practice.fit_sd = 0.0
+        cfg.practice.supported_per_supporter = 1000.0
+        cfg.practice.support_reach_untied = 1.0
         if edit is not None:
             edit(cfg)
 
     return make_model(full_edit)
+
+
+def test_practice_fit_caps_quality_and_makes_persistent_non_adopters():
+    """fit 0.4 < q_adopt for everyone: 30 weeks of practice bring quality close to 0.4 (for
+    those with the time), never above, and no trial becomes adoption."""
+    m = practice_model(lambda cfg: setattr(cfg.practice, "fit_mean", 0.4))
+    set_stage(m, Stage.TRIALLING)
+    m.staff.knowledge = np.ones(m.staff.n)
+    expose_schools(m, range(8))
+    for week in range(10, 10 + 30):
+        begin_week(m, week)
+        proc(m, Practice).step(week)
+        assert np.all(m.staff.quality <= 0.4 + 1e-12)
+    assert m.staff.quality.max() > 0.35  # those with the time got close to their fit
+    assert not (m.staff.stage == Stage.ADOPTED).any()
+
+
+def test_practice_how_to_support_is_shared_among_trialling_staff():
+    """A school's supporters (participants x (0.5 + 0.5 D)) each support
+    supported_per_supporter trialling non-participants; with more trialling, each gets that
+    share of H; without an advice tie to a participant, support_reach_untied of it."""
+
+    def edit(cfg):
+        cfg.practice.supported_per_supporter = 1.0
+        cfg.practice.support_reach_untied = 0.5
+        cfg.leadership.distributed_leadership = 1.0
+        cfg.leadership.howto_support = 1.0
+
+    m = practice_model(edit)
+    staff = m.staff
+    set_stage(m, np.where(staff.participant, Stage.ADOPTED, Stage.TRIALLING))
+    expose_schools(m, range(8))
+    begin_week(m, 10)
+    practice = proc(m, Practice)
+    share = practice._coverage(staff.stage)
+    part_count = np.bincount(staff.school[staff.participant], minlength=8)
+    demand = np.bincount(staff.school[~staff.participant], minlength=8)
+    tied = np.zeros(staff.n, dtype=bool)
+    tied[m.ties.seeker[staff.participant[m.ties.adviser]]] = True
+    expected = np.minimum(part_count / demand, 1.0)[staff.school] * np.where(tied, 1.0, 0.5)
+    np.testing.assert_allclose(share[~staff.participant], expected[~staff.participant])
+    assert np.all(share[staff.participant] == 1.0)
+    assert np.all(share[~staff.participant] < 1.0)
 
 
 def expected_growth(m: KnowledgeMobilisationModel) -> np.ndarray:

@@ -11,6 +11,7 @@ import pytest
 import sim
 from sim.compose import build_config
 from sim.reference import REFERENCE_ORDER
+from sim.results import summarise
 
 FIELDS = ("stage", "knowledge", "quality", "stage_weeks", "pupil_gain", "resistant")
 
@@ -41,19 +42,22 @@ def test_whole_runs_agree_exactly(seed, overrides):
     cfg = build_config(seed=seed, overrides=overrides)
     fast = sim.KnowledgeMobilisationModel(cfg)
     slow = sim.KnowledgeMobilisationModel(cfg, order=REFERENCE_ORDER)
+    visited = set()
     for week in range(fast.horizon_weeks):
         fast.step()
         slow.step()
+        visited |= set(np.unique(fast.staff.stage).tolist())
         for field in FIELDS:
             a, b = getattr(fast.staff, field), getattr(slow.staff, field)
             assert np.array_equal(a, b), f"{field} differs in week {week}"
         assert np.array_equal(fast.ties.trust, slow.ties.trust), f"trust differs in week {week}"
-    # The comparison is not vacuous: the run moved people through the stages.
-    assert len(np.unique(fast.staff.stage)) >= 3
+    # The comparison is not vacuous: the run moved people through the stages (counted over the
+    # run: a small school can end with everyone back at one or two stages).
+    assert len(visited) >= 3
     assert fast.staff.knowledge.max() > 0
 
 
 def test_resistance_case_exercises_resistance():
     cfg = build_config(seed=5, overrides=CASES[5][1])
     model = sim.KnowledgeMobilisationModel(cfg, order=REFERENCE_ORDER).run()
-    assert sim.results.summarise(model)["resistant_peak"] > 5
+    assert summarise(model)["resistant_peak"] > 5

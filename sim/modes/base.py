@@ -29,7 +29,8 @@ class Mode(Module):
 
     Subclasses override :meth:`visibility` (how much each person's practice counts in
     colleagues' social proof) and/or :meth:`depth` (the relative quality growth rate from the
-    kind of collaboration). Modes have no weekly step: processes call these hooks.
+    kind of collaboration). Processes call these hooks; a mode with channels of its own
+    (:meth:`gains`) also acts in its weekly :meth:`step`, run by the mobilisation process.
 
     Args:
         model: The model.
@@ -44,6 +45,7 @@ class Mode(Module):
     )
     Params = ModeParams
     reads = ("staff.participant", "practice.collaboration_kind")
+    owns: tuple[str, ...] = ()
 
     def __init__(self, model: KnowledgeMobilisationModel) -> None:
         super().__init__(model)
@@ -57,8 +59,32 @@ class Mode(Module):
         """Relative quality growth rate from the kind of collaboration, per person."""
         return np.full(len(reached), self.base_depth)
 
+    #: Whether the mode has channels of its own (champion modelling, learning conversations).
+    channels: bool = False
+
+    def gains(self, meets: np.ndarray) -> np.ndarray:
+        """Knowledge each person gains from the mode's channels this week.
+
+        Args:
+            meets: Per school, whether its channels meet this week (a session week, the work
+                in sight).
+
+        """
+        return np.zeros(self.model.staff.n)
+
     def step(self, week: int) -> None:
-        """Modes act through their hooks, not a weekly step."""
+        """Hold the week's meetings of the mode's own channels (session weeks, work in sight).
+
+        Called by the mobilisation process after the strategy. A mode with no channels of its
+        own acts only through its hooks.
+        """
+        if not self.channels:
+            return
+        m = self.model
+        meets = m.now.session_week & m.in_sight & ~m.out_of_sight
+        if not meets.any():
+            return
+        m.staff.knowledge = m.staff.knowledge + self.gains(meets)
 
 
 def make_mode(name: str, model: KnowledgeMobilisationModel) -> Mode:

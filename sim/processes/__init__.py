@@ -3,6 +3,7 @@
 The order in which they run is written down once, in :data:`sim.loop.WEEKLY_ORDER`.
 """
 
+from sim.processes.background import Background
 from sim.processes.base import Process, WeekContext
 from sim.processes.calendar import Calendar
 from sim.processes.conversation import Conversation
@@ -20,6 +21,7 @@ __all__ = [
     "WeekContext",
     "Calendar",
     "Turnover",
+    "Background",
     "PLNLearning",
     "LeadershipActions",
     "Mobilisation",

@@ -45,7 +45,7 @@ class DecisionConfig(Section):
         plausible=(0.1, 0.4),
     )
     threshold_mean: float = param(
-        0.35,
+        0.30,
         low=0,
         high=1,
         low_open=True,
@@ -183,7 +183,9 @@ class Decision(Process):
       resistant staff need ``theta_i + resistance_exit`` and then stop resisting);
     * interested -> trialling when also the person has ``trial_hours`` free a week (capacity
       plus allocated collaboration time);
-    * each transition happens in a given week with probability ``p_act``;
+    * each transition happens in a given week with probability ``p_act``, or for certain in a
+      week the person is pressured (asked to try now: a launch or a mandated session) — a
+      mandate moves the persuaded as surely as it pushes the unpersuaded into resistance;
     * with ``noise_enabled``, an aware or interested person with the time who is not resistant
       tries anyway with probability ``noise_rate`` a week.
 
@@ -304,7 +306,9 @@ class Decision(Process):
         # Draws only where they can matter; they are the values of the full per-slot streams
         # (sim.rng is counter-based), so this changes no result.
         persuaded = ready >= need
-        ready_at = np.flatnonzero(persuaded)
+        # Each persuaded person acts this week with probability p_act, or for certain when
+        # pressured (asked to try now: a launch or a mandated session).
+        ready_at = np.flatnonzero(persuaded & ~pressured)
         persuaded[ready_at] = m.streams.uniform_at("decision.act", week, n, ready_at) < d.p_act
         to_interested = persuaded & (self.may_interest[stage] | resisting)
         can_try = self.has_time & ~resisting

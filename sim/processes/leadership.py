@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from sim.params import Section, param
+from sim.population import Stage
 from sim.processes.base import PERCEPTION, Process
 from sim.registry import register
 from sim.school_year import SESSION_PERIOD_WEEKS
@@ -83,13 +84,23 @@ class LeadershipConfig(Section):
         source="[seed 000: a dedicated member of staff]",
         help="a research lead finds, reads and passes on research",
     )
-    research_lead_support: float = param(
-        0.2,
+    research_lead_knowledge: float = param(
+        0.05,
         low=0,
         high=1,
-        source="[assume]",
-        help="how-to support a research lead adds (capped at 1)",
-        plausible=(0.1, 0.4),
+        unit="1/week",
+        source="[seed 000: finds, reads and disseminates research; assume rate]",
+        help="share of a trialling colleague's knowledge gap a research lead's materials close "
+        "each week",
+    )
+    research_lead_fit: float = param(
+        0.03,
+        low=0,
+        high=1,
+        unit="1/term",
+        source="[seed 000; assume rate]",
+        help="share of the gap to full fit closed each term as a research lead adapts materials "
+        "to the school's classes and subjects",
     )
     research_lead_hours: float = param(
         2.0,
@@ -122,6 +133,30 @@ class LeadershipConfig(Section):
         source="[seed 003; assume]",
         help="share of trust in leaders lost when leaders take control back after a failure",
     )
+    new_priority_rate: float = param(
+        0.05,
+        low=0,
+        high=1,
+        unit="1/term",
+        source="[seed 000: competing time priorities; seed 003; assume rate]",
+        help="chance a term that a new initiative joins a school's improvement plan",
+    )
+    new_priority_disadvantage: float = param(
+        0.3,
+        low=0,
+        high=1,
+        unit="1/term",
+        source="[lit: more competing priorities in disadvantaged schools (MODEL.md §9b); assume]",
+        help="added chance a term per unit share of pupils on free school meals",
+    )
+    control_back_cut: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[seed 003: leaders who 'grasp it back at the slightest sign of failure'; assume]",
+        help="share of distributed leadership lost, for the rest of the run, each time leaders "
+        "take control back",
+    )
     howto_support: Any = param(
         0.5,
         low=0,
@@ -143,17 +178,32 @@ class LeadershipActions(Process):
     probability ``back_in_sight_rate * L_s`` (a check-in), or when the school's participants
     attend a PLN workshop.
 
+    A research lead (seed 000: "a dedicated member of staff ... able to find, read and
+    disseminate research findings") works where the work is in sight: each week staff who are
+    trialling close a share ``research_lead_knowledge`` of their knowledge gap (materials found
+    for them), and at each term's start the materials are adapted to the school's classes and
+    subjects: everyone's fit closes a share ``research_lead_fit`` of its gap to 1.
+
     Draws: one uniform per school per week for each of the two events.
     """
 
     name = "leadership"
     section = "leadership"
     Params = LeadershipConfig
-    owns = ("model.out_of_sight", *PERCEPTION)
+    owns = (
+        "model.out_of_sight",
+        "staff.knowledge",
+        "staff.fit",
+        "levers.plan_priorities",
+        *PERCEPTION,
+    )
     reads = (
         "model.in_sight",
         "levers.involvement",
         "levers.formalisation",
+        "levers.research_lead",
+        "schools.disadvantage",
+        "staff.stage",
         "now.workshop_week",
         "now.attended_workshop",
     )
@@ -161,6 +211,8 @@ class LeadershipActions(Process):
     def __init__(self, model) -> None:
         super().__init__(model)
         self._levers_version = -1
+        self._lead_key: tuple | None = None
+        self._led: np.ndarray | None = None
 
     def _refresh(self) -> None:
         """Hazards from the levers (L_s, F_s), recomputed when a lever changes."""
@@ -172,12 +224,14 @@ class LeadershipActions(Process):
         self.p_back = lv.back_in_sight_rate * involvement
 
     def step(self, week: int) -> None:
-        """Let the work slip out of sight, or bring it back."""
+        """Let the work slip out of sight, or bring it back; research leads work."""
         m = self.model
+        self._new_priorities(week)
         if not m.in_sight.any():
             return
         if m.levers.version != self._levers_version:
             self._refresh()
+        self._research_lead(week)
         n = m.schools.n
         u_out = m.streams.uniform("leadership.out_of_sight", week, n)
         u_back = m.streams.uniform("leadership.back_in_sight", week, n)
@@ -190,3 +244,40 @@ class LeadershipActions(Process):
         if goes_out.any() or comes_back.any():
             m.out_of_sight = (was_out | goes_out) & ~comes_back
             m.refresh_perception()
+
+    def _new_priorities(self, week: int) -> None:
+        """Let competing priorities arrive.
+
+        At each term's start (after the first), a new initiative joins a school's improvement
+        plan with probability ``new_priority_rate + new_priority_disadvantage * FSM_s`` (more in
+        disadvantaged schools), diluting the school's signal from then on (a priority among
+        many is none; seed 003).
+        """
+        m = self.model
+        if m.now.week_in_term != 0 or week == 0:
+            return
+        lv = m.config.leadership
+        p = lv.new_priority_rate + lv.new_priority_disadvantage * m.schools.disadvantage
+        u = m.streams.uniform("leadership.new_priority", week, m.schools.n)
+        for s in np.flatnonzero(u < p):
+            m.set_lever(int(s), "plan_priorities", int(m.levers.plan_priorities[s]) + 1)
+
+    def _research_lead(self, week: int) -> None:
+        m = self.model
+        key = (m.levers.version, m.version("in_sight", "out_of_sight"))
+        if key != self._lead_key:
+            self._lead_key = key
+            active = m.levers.research_lead & m.in_sight & ~m.out_of_sight
+            self._led = active[m.staff.school] if active.any() else None
+        here = self._led
+        if here is None:
+            return
+        staff = m.staff
+        lv = m.config.leadership
+        trialling = here & (staff.stage == Stage.TRIALLING)
+        if trialling.any():
+            k = staff.knowledge
+            staff.knowledge = np.where(trialling, k + lv.research_lead_knowledge * (1.0 - k), k)
+        if m.now.week_in_term == 0:
+            fit = staff.fit
+            staff.fit = np.where(here, fit + lv.research_lead_fit * (1.0 - fit), fit)

@@ -10,10 +10,11 @@ __all__ = ["Mobilisation"]
 
 @registry.register
 class Mobilisation(Process):
-    """Runs the configured strategy (``strategy.name``; :mod:`sim.strategies`).
+    """Runs the configured strategy, then the mode's own channels.
 
-    The strategy's parameters are in the ``strategy`` section; what it writes is what the
-    actions of :mod:`sim.strategies.base` write.
+    The strategy is ``strategy.name`` (:mod:`sim.strategies`); the mode's channels are
+    :meth:`sim.modes.base.Mode.step`. The strategy's parameters are in the ``strategy`` section, the mode's in ``mode``; what it
+    writes is what the actions of :mod:`sim.strategies.base` and the mode write.
     """
 
     name = "mobilisation"
@@ -21,9 +22,11 @@ class Mobilisation(Process):
     def __init__(self, model) -> None:
         super().__init__(model)
         self.strategy = registry.get("strategy", model.config.strategy.name)(model)
-        self.owns = self.strategy.owns
-        self.reads = self.strategy.reads
+        mode = model.mode
+        self.owns = tuple(dict.fromkeys((*self.strategy.owns, *mode.owns)))
+        self.reads = tuple(dict.fromkeys((*self.strategy.reads, *mode.reads)))
 
     def step(self, week: int) -> None:
-        """Let the strategy act."""
+        """Let the strategy act, then the mode's channels meet."""
         self.strategy.step(week)
+        self.model.mode.step(week)

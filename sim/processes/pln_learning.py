@@ -127,8 +127,9 @@ class PLNLearning(Process):
     network's focus alignment and ``T_i`` their trust in the network; that trust closes a share
     ``trust_rate * (0.5 + 0.5 h)`` of its gap, h being the homogeneity of member schools
     (seed 000, 004). The network asks participants to try the practice between workshops (the
-    Research Learning Community cycle, Brown 2017): an attending participant who is aware or
-    interested, not resistant and has ``trial_hours`` free starts a trial with probability
+    Research Learning Community cycle, Brown 2017): an attending participant who is aware,
+    interested or whose earlier trial lapsed (the cycle is to try, refine and try again), not
+    resistant and has ``trial_hours`` free starts a trial with probability
     ``trial_commitment``.
     """
 
@@ -189,7 +190,11 @@ class PLNLearning(Process):
         staff.network_trust = np.where(attend, trust + t_rate * (1 - trust), trust)
         staff.stage[attend & (staff.stage == Stage.UNAWARE)] = Stage.AWARE
         commit = m.streams.uniform("pln.trial_commitment", week, staff.n) < cfg.trial_commitment
-        open_to_trial = (staff.stage == Stage.AWARE) | (staff.stage == Stage.INTERESTED)
+        open_to_trial = (
+            (staff.stage == Stage.AWARE)
+            | (staff.stage == Stage.INTERESTED)
+            | (staff.stage == Stage.LAPSED)
+        )
         has_time = m.free_hours >= m.config.decision.trial_hours
         staff.stage[attend & commit & open_to_trial & has_time & ~staff.resistant] = Stage.TRIALLING
         m.pln_started |= np.bincount(staff.school[attend], minlength=m.schools.n) > 0

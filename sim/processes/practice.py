@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +70,37 @@ class PracticeConfig(Section):
         help="quality at which a trial becomes adoption",
         plausible=(0.4, 0.6),
     )
+    fit_mean: float = param(
+        0.65,
+        low=0,
+        high=1,
+        low_open=True,
+        source="[assume; lit: Rogers 2003 laggards; Edwards & Green 1999, 62% persisted]",
+        help="mean fit of the practice to a person's class or subject (Beta; caps quality)",
+        plausible=(0.5, 0.85),
+    )
+    fit_sd: float = param(
+        0.2,
+        low=0,
+        source="[assume]",
+        help="sd of fit; fit below q_adopt makes a persistent non-adopter",
+        plausible=(0.1, 0.3),
+    )
+    supported_per_supporter: float = param(
+        3.0,
+        low=0,
+        unit="staff",
+        source="[seed 000: 'bespoke support to individual teachers'; assume number]",
+        help="trialling colleagues one supporter can give how-to support to at a time",
+    )
+    support_reach_untied: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[seed 003: participants 'at the centre of their school networks'; assume]",
+        help="share of how-to support reaching a trialling colleague with no advice tie to a "
+        "participant",
+    )
     q_embed: float = param(
         0.7,
         low=0,
@@ -93,10 +125,10 @@ class PracticeConfig(Section):
         help="F or D at or above which school routines can carry practice (embedding)",
     )
     trial_weeks_max: int = param(
-        26,
+        39,
         low=1,
         unit="weeks",
-        source="[assume]",
+        source="[assume: a school year to make it work]",
         help="a trial that has not reached q_adopt by then has failed (visible failure)",
         plausible=(13, 39),
     )
@@ -147,8 +179,11 @@ class Practice(Process):
     """Users practise; quality grows or decays; stages advance or lapse.
 
     * Users (trialling, adopted, embedded) practise:
-      ``q += r_q * time_i * (0.5 + 0.5 H_i) * depth_i * k_i * (1 - q)``: understanding paces
-      enactment (MODEL.md's form times knowledge ``k_i``; see docs/ODD.md), where
+      ``q += r_q * time_i * (0.5 + 0.5 H_i c_i) * depth_i * k_i * max(fit_i - q, 0)``:
+      understanding paces enactment (MODEL.md's form times knowledge ``k_i``), and the fit of the
+      practice to the person's class or subject caps it (persistent non-adopters where fit is
+      below ``q_adopt``; see docs/ODD.md); ``c_i`` is the share of the school's how-to support
+      that reaches a trialling non-participant (:meth:`_coverage`), where
       ``time_i = min(1, free hours / practice_hours_full)`` and ``depth_i`` the relative rate of
       the kind of collaboration i practises in (Warren-Little: storytelling < aid and
       assistance < sharing < joint work; seed 004; joint work for those reached by learning
@@ -161,7 +196,9 @@ class Practice(Process):
       week.
     * Users lapse with weekly hazard ``lapse_base * (1 + a_time (1 - time_i)) *
       (1 + a_checkin (1 - L_s)) * (1 + a_formal (1 - F_s)) * (1 + a_support [support ended])``,
-      embedded users with ``embedded_lapse_factor`` times that.
+      embedded users with ``embedded_lapse_factor`` times that; all times
+      ``(1 - q) / (1 - q_adopt)``: practice that visibly works is kept, practice that does not
+      is dropped sooner.
     """
 
     name = "practice"
@@ -183,8 +220,16 @@ class Practice(Process):
 
     @classmethod
     def check(cls, config) -> None:
-        """`practice.q_embed ≥ practice.q_adopt` (embedding needs at least adoption's quality)."""
-        if config.practice.q_embed < config.practice.q_adopt:
+        """`practice.q_embed ≥ practice.q_adopt`; `practice.fit_sd` allows a Beta fit."""
+        pr = config.practice
+        if pr.fit_mean < 1 and pr.fit_sd**2 >= pr.fit_mean * (1 - pr.fit_mean):
+            raise ConfigError(
+                f"practice.fit_sd must be below sqrt(mean*(1-mean)) = "
+                f"{math.sqrt(pr.fit_mean * (1 - pr.fit_mean)):.4f} (got {pr.fit_sd:g})"
+            )
+        if pr.fit_mean == 1 and pr.fit_sd != 0:
+            raise ConfigError("practice.fit_sd must be 0 when practice.fit_mean is 1")
+        if pr.q_embed < pr.q_adopt:
             raise ConfigError("practice.q_embed must be at least practice.q_adopt")
 
     def __init__(self, model) -> None:
@@ -193,6 +238,8 @@ class Practice(Process):
         self._hours_key: tuple | None = None
         self._growth_key: int | None = None
         self._routine_key: int | None = None
+        self._tied_key: tuple | None = None
+        self._per_room = 1.0 / (1.0 - min(self.cfg.q_adopt, 0.99))
 
     def _refresh_time(self) -> None:
         """Time- and lever-dependent terms (free hours change with turnover and levers)."""
@@ -213,6 +260,42 @@ class Practice(Process):
         }
         self._growth_key = None
 
+    def _coverage(self, stage: np.ndarray) -> np.ndarray | None:
+        """Share of the school's how-to support that reaches each person this week.
+
+        ``None`` when nobody is asking (everyone gets it in full).
+
+        Support is given to staff who are trialling, by the school's participants (more of them
+        lead support where leadership is distributed: ``0.5 + 0.5 D_s`` each), each able to
+        support ``supported_per_supporter`` trialling colleagues at a time: where more colleagues
+        trial at once, each gets a share (diminishing returns; seed 000's "bespoke support to
+        individual teachers"). Support travels along advice relationships: a trialling colleague
+        who does not turn to any participant for advice gets ``support_reach_untied`` of their
+        share (participants at the centre of the school's network reach more; seed 003).
+        Participants (facilitator) and established users get it in full.
+        """
+        m = self.model
+        staff = m.staff
+        asking = (stage == Stage.TRIALLING) & ~staff.participant
+        if not asking.any():
+            return None
+        key = (staff.version("participant"), m.stamp("distributed"))
+        if key != self._tied_key:  # supporters and who asks a participant for advice
+            self._tied_key = key
+            ties = m.ties
+            n_sch = m.schools.n
+            supporters = np.bincount(staff.school[staff.participant], minlength=n_sch) * (
+                0.5 + 0.5 * m.distributed
+            )
+            self._capacity = supporters * self.cfg.supported_per_supporter
+            tied = np.bincount(
+                ties.seeker, weights=staff.participant[ties.adviser], minlength=staff.n
+            )
+            self._reach = np.where(tied > 0, 1.0, self.cfg.support_reach_untied)
+        demand = np.bincount(staff.school[asking], minlength=m.schools.n)
+        share = np.minimum(self._capacity / np.maximum(demand, 1), 1.0)
+        return np.where(asking, share[staff.school] * self._reach, 1.0)
+
     def step(self, week: int) -> None:
         """Practise, advance and lapse."""
         m, cfg = self.model, self.cfg
@@ -230,7 +313,8 @@ class Practice(Process):
         key = m.version("perception")
         if key != self._growth_key:
             self._growth_key = key
-            self._growth = self.growth_base * (0.5 + 0.5 * now.support) * now.depth
+            self._depth = self.growth_base * now.depth
+            self._growth = self._depth * (0.5 + 0.5 * now.support)
         if m.stamp("distributed") != self._routine_key:  # leaders may take control back
             self._routine_key = m.stamp("distributed")
             routine = (m.levers.formalisation >= cfg.routine_level) | (
@@ -238,9 +322,14 @@ class Practice(Process):
             )
             self.can_embed = routine[staff.school]
         keep = 1.0 - cfg.quality_decay
-        # Understanding paces enactment: growth scales with the person's knowledge.
-        growth = self._growth * staff.knowledge
-        staff.quality = q = np.where(using, q + growth * (1 - q), q * keep)
+        coverage = self._coverage(stage)
+        # Understanding paces enactment: growth scales with the person's knowledge; fit caps it.
+        if coverage is None:  # nobody is asking for support: everyone gets it in full
+            growth = self._growth * staff.knowledge
+        else:
+            growth = self._depth * (0.5 + 0.5 * now.support * coverage) * staff.knowledge
+        room = np.maximum(staff.fit - q, 0.0)
+        staff.quality = q = np.where(using, q + growth * room, q * keep)
 
         # Weeks completed in the stage held at the start of this week (0 if it just began).
         weeks_in = np.where(stage == now.stage_at_start, staff.stage_weeks, 0)
@@ -255,6 +344,9 @@ class Practice(Process):
         )
         h_user, h_embedded = self.hazard[now.support_ended]
         hazard = np.where(stage == Stage.EMBEDDED, h_embedded, h_user)
+        # Practice that visibly works is kept: the hazard scales with the room left below full
+        # quality, relative to the room at q_adopt.
+        hazard = hazard * (1.0 - q) * self._per_room
         users = np.flatnonzero(using)  # draws for users only (the same values: sim.rng)
         lapse = np.zeros(staff.n, dtype=bool)
         lapse[users] = m.streams.uniform_at("practice.lapse", week, staff.n, users) < hazard[users]

@@ -48,10 +48,11 @@ class TrustUpdate(Process):
     * When i's trial fails, trust on i's ties to colleagues who use the practice or took part in
       the PLN (those who encouraged it) loses a share ``trust.loss``.
     * A failed trial is a visible failure for the school. With probability ``1 - D_s`` its
-      leaders take control back (once per run): from then on distributed
-      leadership in that school is 0 (participants' sessions reach less, routines no longer rest
-      on them), and every member of staff loses a share ``control_back_trust_loss`` of their
-      trust in leaders (seed 003: leaders "without ego", with "the confidence to relinquish
+      leaders take control back, and can again after each later failure: each time distributed
+      leadership in force in that school loses a share ``control_back_cut`` for the rest of the
+      run (participants' sessions reach less, fewer of them lead support, sessions become
+      directives, routines rest less on them), and every member of staff loses a share
+      ``control_back_trust_loss`` of their trust in leaders (seed 003: leaders "without ego", with "the confidence to relinquish
       power"). With D_s = 1 failures never end the work.
 
     Draws: one uniform per school per week (only in weeks with a failed trial).
@@ -111,10 +112,11 @@ class TrustUpdate(Process):
         n = m.schools.n
         visible = np.bincount(staff.school[failed], minlength=n) > 0
         u = m.streams.uniform("trust.control_back", week, n)
-        take = visible & ~m.control_taken & (u < 1.0 - m.distributed)
+        take = visible & (u < 1.0 - m.distributed)
         if not take.any():
             return
-        m.control_taken = m.control_taken | take  # distributed leadership in force becomes 0
+        # Each time, distributed leadership in force loses a share control_back_cut, for good.
+        m.control_taken = m.control_taken + take
         loss = m.config.leadership.control_back_trust_loss
         hit = take[staff.school]
         staff.trust_in_leaders = np.where(

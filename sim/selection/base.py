@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import registry
 from sim.module import Module
-from sim.params import ConfigError, Section, param
+from sim.params import ConfigError, Section, drawn_later, param
 from sim.population import Schools, Staff, Ties
 from sim.rng import Streams
 
@@ -56,6 +56,8 @@ class SelectionPolicy(Module):
     def check(cls, config: Config) -> None:
         """`selection.per_school ≤` the school's staff (senior leaders and teachers)."""
         s, per_school = config.schools, config.selection.per_school
+        if drawn_later(s.teachers, s.leaders, per_school):
+            return  # checked once the schools are drawn
         for i in range(config.n_schools):
             staff = s.teachers[i] + s.leaders[i]
             if per_school[i] > staff:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.params import ConfigError, param
+from sim.params import ConfigError, drawn_later, param
 from sim.population import Role
 from sim.registry import register
 from sim.selection.base import SelectionPolicy, pick
@@ -45,6 +45,8 @@ class Mixed(SelectionPolicy):
         """`selection.leaders_per_school ≤ schools.leaders` and `≤ selection.per_school`."""
         super().check(config)
         s, sel = config.schools, config.selection
+        if drawn_later(s.leaders, sel.per_school, sel.leaders_per_school):
+            return  # checked once the schools are drawn
         for i in range(config.n_schools):
             lead = sel.leaders_per_school[i]
             if lead > s.leaders[i] or lead > sel.per_school[i]:

@@ -52,8 +52,23 @@ class StrategyParams(Section):
         help="share of the gap to the participants' knowledge closed by one session",
         plausible=(0.05, 0.3),
     )
+    session_untied_share: float = param(
+        0.25,
+        low=0,
+        high=1,
+        source="[seed 003: 'who is doing the mobilizing matters'; assume share]",
+        help="share of a session's learning taken by an attendee with no advice tie to a "
+        "participant (full with a fully trusted tie)",
+    )
     session_hours: float = param(
         1.0, low=0, unit="hours", source="[seed 000: twilight sessions]", help="length of a session"
+    )
+    session_mandate: float = param(
+        0.5,
+        low=0,
+        high=1,
+        source="[seed 003: without distributed leadership change comes by directive; assume]",
+        help="whole-staff sessions require trying: chance an attendee is pressured, times 1 - D",
     )
 
 
@@ -142,7 +157,33 @@ def launch(model: KnowledgeMobilisationModel, schools: np.ndarray) -> None:
     model.now.pressured = model.now.pressured | (in_school & ~staff.participant)
 
 
-def hold_sessions(model: KnowledgeMobilisationModel, audience: np.ndarray, week: int) -> None:
+def trust_in_participants(model: KnowledgeMobilisationModel) -> np.ndarray:
+    """Each person's highest trust on an advice tie to a participant (0 without such a tie).
+
+    Recomputed only when participants or tie trust change (their version stamps).
+    """
+    staff, ties = model.staff, model.ties
+
+    def compute() -> np.ndarray:
+        # Ties are sorted by seeker: a maximum over each seeker's run of ties.
+        w = np.where(staff.participant[ties.adviser], ties.trust, 0.0)
+        if not len(w):
+            return np.zeros(staff.n)
+        ptr = model.tie_ptr
+        starts = np.minimum(ptr[:-1], len(w) - 1)
+        best = np.maximum.reduceat(w, starts)
+        return np.where(ptr[1:] > ptr[:-1], best, 0.0)
+
+    key = (staff.version("participant"), ties.version("trust"))
+    return model.derived("trust_in_participants", key, compute)
+
+
+def hold_sessions(
+    model: KnowledgeMobilisationModel,
+    audience: np.ndarray,
+    week: int,
+    mandate: np.ndarray | bool = True,
+) -> None:
     """Sessions led by each school's participants, for the non-participants in ``audience``.
 
     Sessions run only where the work is in sight (not where it has gone out of sight). Each
@@ -150,7 +191,17 @@ def hold_sessions(model: KnowledgeMobilisationModel, audience: np.ndarray, week:
     aware and closes a share ``session_learn_rate * reach_s`` of the gap to the most
     knowledgeable participant of their school (focused input: Frank et al. 2011), where
     ``reach_s = 0.5 + 0.5 D_s`` with D_s the distributed leadership in force (empowered
-    participants reach further; seed 003).
+    participants reach further; seed 003), times ``f + (1 - f) t_i`` with ``t_i`` the attendee's
+    highest trust on an advice tie to a participant and ``f = session_untied_share``: "who is
+    doing the mobilizing matters", participants at the centre of the school's network reach
+    further (seed 003).
+
+    The first session of each term, where held as a ``mandate`` (whole-staff sessions; not a
+    volunteer pilot's), requires staff to try the practice: each attendee is pressured with
+    probability
+    ``session_mandate * (1 - D_s)`` — where leadership is not distributed, change comes by
+    the head's directive (seed 003) — and pressure before persuasion breeds resistance
+    (:class:`~sim.processes.Decision`).
     """
     staff = model.staff
     sch = model.schools
@@ -161,9 +212,22 @@ def hold_sessions(model: KnowledgeMobilisationModel, audience: np.ndarray, week:
     u = model.streams.uniform("mobilisation.session_attendance", week, staff.n)
     attend = audience & (u < cfg.session_attendance)
     lead_k = np.maximum.reduceat(np.where(staff.participant, staff.knowledge, 0.0), sch.first_slot)
-    rate = cfg.session_learn_rate * (0.5 + 0.5 * model.distributed)
-    gap = np.maximum(lead_k[staff.school] - staff.knowledge, 0.0)
-    staff.knowledge = np.where(attend, staff.knowledge + rate[staff.school] * gap, staff.knowledge)
+    distributed = model.distributed[staff.school]
+    # Who leads matters: an attendee takes more from colleagues they already turn to for advice.
+    floor = cfg.session_untied_share
+    heed = floor + (1.0 - floor) * trust_in_participants(model)
+    rate = cfg.session_learn_rate * (0.5 + 0.5 * distributed) * heed
+    k = staff.knowledge
+    gap = np.maximum(lead_k[staff.school] - k, 0.0)
+    staff.knowledge = np.where(attend, k + rate * gap, k)
     inform(model, attend)
     count = np.bincount(staff.school[attend], minlength=sch.n)
     model.now.hours = model.now.hours + cfg.session_hours * count
+    # The directive comes with the term's first session (every session frequency has one), so
+    # more frequent sessions mean more learning, not more directives.
+    if mandate is False or cfg.session_mandate == 0 or model.now.week_in_term != 0:
+        return
+    u_mandate = model.streams.uniform("mobilisation.session_mandate", week, staff.n)
+    pressured = attend & mandate & (u_mandate < cfg.session_mandate * (1.0 - distributed))
+    if pressured.any():
+        model.now.pressured = model.now.pressured | pressured

@@ -19,6 +19,7 @@ from sim.compose import available_options, build_config
 from sim.config import SESSION_PERIOD_WEEKS, Config, ConfigError
 from sim.model import KnowledgeMobilisationModel
 from sim.modes import MODES
+from sim.network_import import NEEDS_FILES
 from sim.population import STAGE_NAMES, Stage
 from sim.processes.calendar import WEEKS_PER_TERM, WEEKS_PER_YEAR
 from sim.selection import SELECTION_POLICIES
@@ -38,12 +39,18 @@ __all__ = [
 ]
 
 #: Allowed values of every choice control (the page offers exactly these).
+#: Scenarios and policies that need an imported network's files are not offered.
 CHOICES = {
-    # Generated national systems (scenario england: 420,000 staff) are too big for a live page.
-    "scenario": tuple(o for o in available_options("scenario") if o != "england"),
+    # Scenarios that need an imported network's files, and generated national systems (scenario
+    # england: 420,000 staff), are not offered: the page runs hand-listed schools live.
+    "scenario": tuple(
+        o
+        for o in available_options("scenario")
+        if o not in NEEDS_FILES["scenario"] and o != "england"
+    ),
     "strategy": ("whole_staff", "start_small", "broadcast", "none"),
     "mode": tuple(MODES),
-    "selection": tuple(SELECTION_POLICIES),
+    "selection": tuple(p for p in SELECTION_POLICIES if p not in NEEDS_FILES["selection"]),
     "session_frequency": tuple(SESSION_PERIOD_WEEKS),
 }
 assert set(CHOICES["strategy"]) == set(STRATEGIES), "a strategy is missing from the page"
@@ -304,10 +311,9 @@ class _Arm:
             found.append(Event(week, "pilot", _schools(_by_school(newly, m))))
         if now.support_ended and not before.support_ended:
             found.append(Event(week, "support_ended"))
-        if (m.control_taken & ~before.control_taken).any():
-            found.append(
-                Event(week, "control_back", _schools(m.control_taken & ~before.control_taken))
-            )
+        taken = m.control_taken > before.control_taken  # counts: leaders can take it back again
+        if taken.any():
+            found.append(Event(week, "control_back", _schools(taken)))
         gone = m.out_of_sight & ~before.out_of_sight
         if gone.any():
             found.append(Event(week, "out_of_sight", _schools(gone)))
