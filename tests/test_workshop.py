@@ -188,7 +188,12 @@ def test_levers_take_ranges_and_defaults_from_the_config():
     assert (
         Controls(scenario="passive_dissemination").lever_value("leadership.involvement")[0] == 0.2
     )
-    assert controls.lever_value("leadership.involvement")[0] == 0.5
+    # a scenario that draws a lever per school shows the mean of the values this seed's run uses
+    value, varies = controls.lever_value("leadership.involvement")
+    drawn = WorkshopSession(controls).models[0].levers.get("involvement")
+    assert varies and len(set(drawn)) > 1
+    assert value == pytest.approx(drawn.mean())
+    assert Controls(seed=1).lever_value("leadership.involvement")[0] != value
     s = WorkshopSession(controls.with_lever("leadership.involvement", 0.9))
     assert s.models[0].config.leadership.involvement == [0.9] * s.models[0].schools.n
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.compose import available_options, build_config
 from sim.config import SESSION_PERIOD_WEEKS, Config, ConfigError
+from sim.heterogeneity import draw_schools
 from sim.model import KnowledgeMobilisationModel
 from sim.modes import MODES
 from sim.network_import import NEEDS_FILES
@@ -58,10 +59,14 @@ assert set(CHOICES["strategy"]) == set(STRATEGIES), "a strategy is missing from 
 SIDE_KEYS = ("strategy", "mode", "selection")
 
 
-@functools.lru_cache(maxsize=16)
-def scenario_config(scenario: str) -> Config:
-    """The resolved configuration of a scenario preset (its levers are the page's defaults)."""
-    return build_config(scenario, 0, ())
+@functools.lru_cache(maxsize=64)
+def scenario_config(scenario: str, seed: int = 0) -> Config:
+    """The resolved configuration of a scenario preset for a seed.
+
+    Its levers are the page's defaults. Per-school values the scenario gives as distributions
+    are this seed's draws: the values the run uses.
+    """
+    return draw_schools(build_config(scenario, seed, ()), copy_config=False)
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ class Controls:
         mine = dict(self.levers)
         if key in mine:
             return mine[key], False
-        return scenario_value(scenario_config(self.scenario), key)
+        return scenario_value(scenario_config(self.scenario, self.seed), key)
 
     def with_lever(self, key: str, value: Any) -> Controls:
         """A copy with a lever set (for every school)."""
