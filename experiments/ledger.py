@@ -336,8 +336,11 @@ def load_batches(seed_map: dict[int, Path], seeds: Iterable[int] | None = None) 
     }
 
 
-def writer_lock(folder: Path, what: str):
-    """Take the folder's advisory lock, or refuse at once in one line (a context manager)."""
+def writer_lock(folder: Path, what: str, elsewhere: str = "choose another name="):
+    """Take the folder's advisory lock, or refuse at once in one line (a context manager).
+
+    ``elsewhere`` is the way to write somewhere else instead, named in the refusal.
+    """
     import contextlib
 
     from filelock import FileLock, Timeout
@@ -350,8 +353,7 @@ def writer_lock(folder: Path, what: str):
             lock.acquire(timeout=0)
         except Timeout:
             raise ConfigError(
-                f"another {what} is writing {folder} now; wait for it to finish or choose "
-                "another name="
+                f"another {what} is writing {folder} now; wait for it to finish or {elsewhere}"
             ) from None
         try:
             yield

@@ -11,8 +11,13 @@ skipped. When all jobs have finished the tables, figures and report are built in
 folder; ``python -m experiments.aggregate <sweep dir>`` rebuilds them on its own (Hydra runs no
 callback after Ctrl-C). The first cell is the baseline of the paired comparisons.
 
-Every cell is validated before Hydra starts: a bad key or value in any cell is a one-line error
-with exit status 2 and nothing is written. Overrides are the model keys and groups of
+Every cell is checked before Hydra starts anything: its configuration is composed exactly as its
+job will compose it (the same primary config and overrides), and, when the sweep folder already
+holds the cell, its finished batches must match the request (:mod:`experiments.ledger`). A bad key
+or value in any cell, or a cell holding other results, is a one-line error with exit status 2
+and nothing is written, whichever cell it is. A refusal that can only arise while the jobs run
+(another sweep took a cell's lock meanwhile) stops the sweep at that cell with one line and exit
+status 2, and removes what Hydra had written for a cell that held no results. Overrides are the model keys and groups of
 ``configs/config.yaml``; the seeds and workers of each job are options before them
 (``--seeds``, ``--seed-start``, ``--n-jobs``, ``--batch-size``; they reach the jobs through the
 ``PLN_SIM_SWEEP`` environment variable, so other launchers see them too). Other launchers plug in
@@ -36,16 +41,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import hydra
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments.aggregate import SWEEP_FILE
-from experiments.cells import run_cell
+from experiments.cells import CELL_FILE, run_cell
 from experiments.executors import LocalExecutor
-from experiments.ledger import SWEEP_WAYS_FORWARD, writer_lock
-from sim.compose import build_config, check_overrides, config_from_dictconfig
-from sim.config import ConfigError
+from experiments.ledger import SWEEP_WAYS_FORWARD, Ledger, request_identity, writer_lock
+from sim.compose import CONFIG_DIR, _one_line, check_overrides, config_from_dictconfig
+from sim.config import Config, ConfigError
 from sim.fileio import write_json_atomic
 from sim.limits import (
     MAX_SEED,
@@ -57,7 +64,7 @@ from sim.limits import (
     tables_memory_bytes,
 )
 
-__all__ = ["SweepSettings", "expand_cells", "main"]
+__all__ = ["SweepSettings", "Cell", "CellRefused", "expand_cells", "plan_cells", "main"]
 
 ENV = "PLN_SIM_SWEEP"
 
@@ -91,17 +98,95 @@ def expand_cells(overrides: list[str]) -> list[list[str]]:
     return [list(combo) for combo in itertools.product(*choices)]
 
 
-def validate_cells(overrides: list[str]) -> list:
-    """Check every cell before Hydra runs anything; return each cell's configuration."""
-    cells = expand_cells([o for o in overrides if not o.lstrip("+").startswith("hydra")])
-    return [build_config(scenario=None, overrides=cell) for cell in cells]
+class CellRefused(BaseException):
+    """A cell's job refused to run: it stops the sweep at that cell.
+
+    Hydra's launchers record an ordinary exception of a job as a failed job and go on to the
+    next ones (and report it later as a traceback); this one passes through them, like Ctrl-C,
+    so that ``main`` ends the sweep with one line and exit status 2.
+    """
+
+
+@dataclass
+class Cell:
+    """One cell of a sweep, as its Hydra job will see it."""
+
+    overrides: list[str]
+    config: Config
+    name: str  # the job's folder name (Hydra's override_dirname)
+    folder: Path | None  # where its batches go (None: the folder's name depends on the clock)
+
+
+def _is_hydra(override: str) -> bool:
+    return override.lstrip("+~").split(".")[0].split("/")[0] == "hydra"
+
+
+def plan_cells(overrides: list[str], multirun: bool = True) -> list[Cell]:
+    """Compose every cell exactly as its Hydra job will, before any job runs.
+
+    Each cell's configuration comes from the sweep's primary config with the cell's overrides
+    and the sweep's ``hydra.*`` overrides, through :func:`config_from_dictconfig` as in the
+    job, so a value only one cell has is refused here, before the first cell runs.
+    """
+    hydra_ovs = [o for o in overrides if _is_hydra(o)]
+    cells = (
+        expand_cells([o for o in overrides if not _is_hydra(o)])
+        if multirun
+        else [[o for o in overrides if not _is_hydra(o)]]
+    )
+    planned = []
+    if GlobalHydra.instance().is_initialized():  # inside a Hydra app: the same search path
+        context = contextlib.nullcontext()
+    else:
+        context = initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3")
+    with context:
+        for cell in cells:
+            try:
+                cfg = compose(
+                    config_name="sweep", overrides=[*cell, *hydra_ovs], return_hydra_config=True
+                )
+                name = str(cfg.hydra.job.override_dirname) or "default"
+            except ConfigError:
+                raise
+            except Exception as exc:  # Hydra's composition: one line, as everywhere
+                raise ConfigError(_one_line(exc)) from exc
+            folder = _job_folder(cfg.hydra, multirun)
+            with open_dict(cfg):
+                del cfg["hydra"]
+            planned.append(Cell(cell, config_from_dictconfig(cfg), name, folder))
+    return planned
+
+
+def _job_folder(hc: DictConfig, multirun: bool) -> Path | None:
+    """The job's folder, or None when it cannot be known before the job runs.
+
+    A folder named after the clock (``${now:...}``, the default) or after values only the
+    launcher sets (such as ``${hydra.job.num}``) is new, so it holds nothing to check.
+    """
+    node = hc.sweep if multirun else hc.run
+    if "${now:" in str(OmegaConf.to_container(node, resolve=False)):
+        return None
+    try:
+        return Path(str(node.dir)) / str(node.subdir) if multirun else Path(str(node.dir))
+    except Exception:
+        return None
+
+
+def check_cell_ledgers(cells: list[Cell], fresh: bool) -> None:
+    """Refuse, before any job runs, a cell whose folder holds runs of another request."""
+    if fresh:
+        return
+    for cell in cells:
+        if cell.folder is not None:
+            Ledger(cell.folder).usable(
+                request_identity(cell.config), f"cell {cell.name!r}", ways=SWEEP_WAYS_FORWARD
+            )
 
 
 @hydra.main(config_path="../configs", config_name="sweep", version_base="1.3")
 def _job(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     settings = SweepSettings(**json.loads(os.environ.get(ENV, "{}")))
-    config = config_from_dictconfig(cfg)
     hc = HydraConfig.get()
     overrides = list(hc.overrides.task)
     arm = hc.job.override_dirname or "default"
@@ -116,11 +201,14 @@ def _job(cfg: DictConfig) -> None:
             bars.append(tqdm(total=settings.seeds, unit="run", desc=arm, file=sys.stderr))
         bars[0].update(n)
 
+    held_results = (cell / CELL_FILE).exists()
     try:
+        config = config_from_dictconfig(cfg)
         done = _run_job_cell(cell, arm, overrides, config, seeds, settings, progress)
-    except ConfigError as exc:  # another sweep holds the cell, or it holds other results
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)  # Hydra would print a traceback for an exception
+    except ConfigError as exc:  # another sweep took the cell, or it changed since the check
+        if not held_results:
+            _remove_job_files(cell, hc)
+        raise CellRefused(str(exc)) from None
     finally:
         for bar in bars:
             bar.close()
@@ -129,8 +217,18 @@ def _job(cfg: DictConfig) -> None:
         _LAST_SWEEP_DIR[:] = [Path(hc.sweep.dir)]
 
 
+def _remove_job_files(cell: Path, hc) -> None:
+    """Remove what Hydra wrote for a refused cell that held no results (its configs and log)."""
+    if hc.output_subdir:
+        shutil.rmtree(cell / str(hc.output_subdir), ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (cell / f"{hc.job.name}.log").unlink()
+    with contextlib.suppress(OSError):
+        cell.rmdir()  # only if nothing else is there (another writer's lock stays)
+
+
 def _run_job_cell(cell, arm, overrides, config, seeds, settings, progress) -> int:
-    with writer_lock(cell, "sweep"):
+    with writer_lock(cell, "sweep", "choose another hydra.sweep.dir="):
         if settings.fresh and (cell / "batches").exists():
             shutil.rmtree(cell / "batches")
         return run_cell(
@@ -220,11 +318,13 @@ def main() -> int:
             )
         overrides = check_overrides([a for a in rest if not a.startswith("-")], allow_hydra=True)
         _check_hydra_overrides(overrides, multirun)
-        configs = validate_cells(overrides)
-        n_cells = len(configs)
         sweep_dir = _sweep_dir(overrides, multirun)
         if sweep_dir is not None:
             check_sweep_dir(sweep_dir, settings.allow_outside_results)
+        cells = plan_cells(overrides, multirun)
+        configs = [c.config for c in cells]
+        n_cells = len(configs)
+        check_cell_ledgers(cells, settings.fresh)
         check_memory(
             max(settings.n_jobs * run_memory_bytes(c) for c in configs)
             + sum(tables_memory_bytes(c, settings.seeds) for c in configs),
@@ -234,8 +334,6 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # Hydra's override grammar
-        from sim.compose import _one_line
-
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
     settings.sweep_id = uuid.uuid4().hex
@@ -264,7 +362,7 @@ def main() -> int:
     sys.argv = [sys.argv[0], *rest]
     try:
         _job()
-    except ConfigError as exc:  # a cell holding other results, or locked by another sweep
+    except CellRefused as exc:  # a cell refused while the jobs ran: the sweep stops there
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except SystemExit as exc:  # Hydra reports its own errors and exits
@@ -273,7 +371,9 @@ def main() -> int:
         from experiments.aggregate import aggregate
 
         try:
-            with writer_lock(_LAST_SWEEP_DIR[0], "sweep aggregation"):
+            with writer_lock(
+                _LAST_SWEEP_DIR[0], "sweep aggregation", "choose another hydra.sweep.dir="
+            ):
                 out = aggregate(_LAST_SWEEP_DIR[0])
             print(f"report: {out['report']}")
         except (ValueError, ConfigError) as exc:

@@ -253,6 +253,8 @@ def test_hydra_sweep_runs_cells_resumes_and_aggregates(tmp_path):
         ["-m", "decision.p_act=0.2,3"],
         ["--seeds", "1", "-m", "strategy=whole_staff,none"],
         ["-m", "+colour=blue,red"],
+        # Valid for the first cell only: the second cell's value cannot be composed by its job.
+        ["-m", "schools.trust_climate=0.5,[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8]"],
     ],
 )
 def test_sweep_bad_input_is_rejected_before_any_job(tmp_path, args):
@@ -263,6 +265,61 @@ def test_sweep_bad_input_is_rejected_before_any_job(tmp_path, args):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), lines
     assert not (tmp_path / "sw").exists()
+
+
+def _tree(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*")}
+
+
+def _sweep_args(sweep: Path, seeds: int) -> list[str]:
+    return [
+        "--allow-outside-results",
+        "--seeds",
+        str(seeds),
+        "--n-jobs",
+        "1",
+        "-m",
+        "strategy=whole_staff,start_small",
+        "years=1",
+        f"hydra.sweep.dir={sweep}",
+    ]
+
+
+def test_sweep_refusal_of_a_later_cell_is_one_line_before_any_cell_runs(tmp_path):
+    sweep = tmp_path / "sweep"
+    assert _cli("experiments.sweep", *_sweep_args(sweep, 2)).returncode == 0
+    # The second cell's batches now hold runs of another configuration.
+    (record,) = (sweep / "strategy=start_small,years=1" / "batches").glob("*/batch.json")
+    data = json.loads(record.read_text())
+    data["config"]["years"], data["config_sha256"] = 2, "0" * 64
+    record.write_text(json.dumps(data))
+    before = _tree(sweep)
+    proc = _cli("experiments.sweep", *_sweep_args(sweep, 3))  # a resume with one more seed
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error:") and "'strategy=start_small,years=1'" in lines[0]
+    assert "years 2 vs 1" in lines[0] and "--fresh" in lines[0]
+    # Nothing ran and nothing was written: not the first cell's new seed, not Hydra's files.
+    assert _tree(sweep) == before
+
+
+def test_sweep_refusal_while_the_jobs_run_stops_at_that_cell_in_one_line(tmp_path):
+    from filelock import FileLock
+
+    sweep = tmp_path / "sweep"
+    second = sweep / "strategy=start_small,years=1"
+    second.mkdir(parents=True)
+    lock = FileLock(str(second / ".lock"))  # another sweep is writing the second cell
+    with lock:
+        proc = _cli("experiments.sweep", *_sweep_args(sweep, 2))
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert errors == [lines[-1]] and "another sweep is writing" in errors[0]
+    assert "hydra.sweep.dir=" in errors[0]
+    # The refused cell keeps only the other writer's lock: no config, log or results of Hydra's.
+    assert [p.name for p in second.iterdir()] == [".lock"]
+    assert not (sweep / "report.md").exists() and not (sweep / "COMPLETE.json").exists()
 
 
 @pytest.fixture
