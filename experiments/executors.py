@@ -25,6 +25,7 @@ __all__ = [
     "LocalExecutor",
     "DaskExecutor",
     "check_dask_address",
+    "check_executor_choice",
     "make_executor",
 ]
 
@@ -82,6 +83,19 @@ class SchedulerLostError(RuntimeError):
 
 #: Address schemes of a Dask scheduler this project connects to.
 DASK_SCHEMES = ("tcp", "tls")
+
+
+def check_executor_choice(name: str, address: str) -> None:
+    """Refuse a scheduler address given to the local executor (it would be ignored).
+
+    The address takes effect only with ``executor=dask``; the local executor runs on this
+    machine, so an address given with it is a slip (a forgotten ``executor=dask``).
+    """
+    if name == "local" and address:
+        raise ConfigError(
+            f"executor.address = {address!r} is a setting of executor=dask; add executor=dask to "
+            "run on that scheduler, or leave executor.address out to run here (executor=local)"
+        )
 
 
 def check_dask_address(address: str) -> tuple[str, str, int]:

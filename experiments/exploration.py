@@ -530,12 +530,13 @@ def compose_settings(config_name: str, schema_name: str, schema: Any, overrides:
 
 def check_executor(e: ExecutorSettings) -> None:
     """The executor settings are usable (ConfigError if not)."""
-    from experiments.executors import EXECUTORS
+    from experiments.executors import EXECUTORS, check_executor_choice
 
     if e.name not in EXECUTORS:
         raise ConfigError(
             f"executor.name = {e.name!r} is not allowed; choose one of: {', '.join(EXECUTORS)}"
         )
+    check_executor_choice(e.name, e.address)
     if e.n_jobs < 1 or e.batch_size < 1:
         raise ConfigError("executor.n_jobs and executor.batch_size must be >= 1")
     if e.name == "dask" and not e.address:

@@ -16,7 +16,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
-from experiments.executors import EXECUTORS, check_dask_address
+from experiments.executors import EXECUTORS, check_dask_address, check_executor_choice
 from sim.compose import (
     CONFIG_DIR,
     GROUPS,
@@ -208,6 +208,7 @@ def validate(s: CompareSettings) -> CompareSettings:
         raise ConfigError(
             f"executor.timeout = {e.timeout:g} is out of range; allowed: > 0 to 600 s"
         )
+    check_executor_choice(e.name, e.address)
     if e.name == "dask":
         check_dask_address(e.address)
     if (

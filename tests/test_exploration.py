@@ -149,6 +149,8 @@ def test_design_points_at_the_corners_are_valid_configurations():
         (calibrate, ["parameters=[trust.gain]", "population=3"], "too small"),
         (calibrate, ["parameters=[trust.gain]", "targets.rlc_pupil_effect.low=0.1"], "inverted"),
         (calibrate, ["parameters=[trust.nope]"], "unknown parameter"),
+        (sensitivity, ["executor.address=tcp://127.0.0.1:8786"], "add executor=dask"),
+        (discover, ["executor.address=tcp://127.0.0.1:8786"], "add executor=dask"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, module, args, words):

@@ -214,6 +214,8 @@ def test_api_refuses_bad_arguments_with_config_error(kwargs):
         (["executor.batch_size=1000000000000"], "executor.batch_size"),
         (["executor.timeout=0"], "executor.timeout"),
         (["executor=dask", "executor.address=tcp://127.0.0.1"], "address"),
+        (["executor.address=tcp://127.0.0.1:8786"], "executor.address"),
+        (["executor=local", "executor.address=tcp://127.0.0.1:8786"], "add executor=dask"),
         (["strategy=none"], "setting of an arm"),
         (['+arm_overrides.x=["seed=${now:%Y}"]', "arms=[whole_staff,x]"], "interpolations"),
         (['+arm_overrides.x=["years=50"]', "arms=[whole_staff,x]"], "years"),
