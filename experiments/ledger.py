@@ -3,13 +3,15 @@
 Each batch folder (``<cell>/batches/<first>-<last>/``) holds its tables and ``batch.json``: the
 seeds it ran, the code that ran them (git SHA, whether the work tree had uncommitted changes, and
 a hash of the model's source files), the resolved arm configuration and its hash, the package
-versions, and a SHA-256 checksum and row count of each of its files. A resume
+versions, a SHA-256 checksum of each imported network file (``network.staff``, ``network.ties``,
+``network.schools``: the configuration holds only their paths, and a file can change under the
+same path), and a SHA-256 checksum and row count of each of its files. A resume
 
 - reuses a batch only if its record matches the current request exactly (code, configuration,
   packages), whatever the new seed range or batch size: reuse is keyed by seed, never by batch
   boundaries, and a seed is never counted twice;
 - refuses, in one line naming what differs, when a folder holds runs of another code version,
-  configuration or package set, and names the two ways forward (a new ``name``, or starting the
+  configuration, network file content or package set, and names the two ways forward (a new ``name``, or starting the
   folder afresh with ``resume=never`` / ``--fresh``);
 - reruns a batch whose files do not match their checksums (a truncated, short or altered batch),
   or which has no record, with a one-line notice.
@@ -43,6 +45,7 @@ __all__ = [
     "code_identity",
     "config_hash",
     "request_identity",
+    "network_files",
     "file_checksum",
     "make_record",
     "writer_lock",
@@ -120,12 +123,31 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+#: The configuration keys that name an imported network's files.
+NETWORK_FILES = ("staff", "ties", "schools")
+
+
+def network_files(config: Any) -> dict[str, dict[str, str]]:
+    """``{"network.<key>": {"file": name, "sha256": checksum}}`` of each imported network file.
+
+    A configuration records the files' paths only; their content is what the runs used.
+    """
+    network = getattr(config, "network", None)
+    out = {}
+    for key in NETWORK_FILES:
+        path = getattr(network, key, "") if network is not None else ""
+        if path:
+            out[f"network.{key}"] = {"file": Path(path).name, "sha256": file_checksum(Path(path))}
+    return out
+
+
 def request_identity(config: Any, code_root: Path | None = None) -> dict[str, Any]:
     """What a batch must have been produced by to be reused for ``config`` now."""
     return {
         "code": code_identity(code_root or CODE_ROOT),
         "config_sha256": config_hash(config),
         "config": _config_data(config),
+        "network_files": network_files(config),
         "packages": package_versions(),
     }
 
@@ -205,6 +227,16 @@ def differences(record: dict[str, Any], identity: dict[str, Any]) -> list[str]:
         keys = _config_diff(record.get("config") or {}, identity["config"])
         shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
         out.append(f"configuration ({shown or 'resolved values'})")
+    old_nf, new_nf = record.get("network_files") or {}, identity.get("network_files") or {}
+    for key in sorted(set(old_nf) | set(new_nf)):
+        old_sum, new_sum = (
+            (old_nf.get(key) or {}).get("sha256"),
+            (new_nf.get(key) or {}).get("sha256"),
+        )
+        if old_sum != new_sum:
+            name = (new_nf.get(key) or old_nf.get(key) or {}).get("file", "?")
+            what = "its content changed" if old_sum and new_sum else "no checksum recorded"
+            out.append(f"{key} file ({name}: {what} since those runs)")
     old_pk, new_pk = record.get("packages") or {}, identity["packages"]
     changed = [f"{k} {old_pk.get(k)} vs {v}" for k, v in new_pk.items() if old_pk.get(k) != v]
     if changed:

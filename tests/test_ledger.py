@@ -401,3 +401,39 @@ def test_outputs_follow_the_umask(tmp_path):
             continue
         mode = path.stat().st_mode & 0o777
         assert mode == (0o755 if path.is_dir() else 0o644), (path, oct(mode))
+
+
+def test_changed_network_file_is_refused_naming_the_file(tmp_path, capsys):
+    net = tmp_path / "net"
+    shutil.copytree(ROOT / "examples" / "network", net)
+    files = [f"network.{k}={net / (k + '.csv')}" for k in ("staff", "ties", "schools")]
+    args = ["scenario=from_files", *files]
+    out = _run(tmp_path / "res", *args)
+    record = json.loads((_batches(out)[0] / "batch.json").read_text())
+    assert record["network_files"]["network.ties"] == {
+        "file": "ties.csv",
+        "sha256": ledger.file_checksum(net / "ties.csv"),
+    }
+    made = {b: b.stat().st_mtime_ns for b in _batches(out)}
+    _run(tmp_path / "res", *args)  # same files: a resume reuses every batch
+    assert {b: b.stat().st_mtime_ns for b in _batches(out)} == made
+    # The same path, another advice map: one tie's strength changed.
+    ties = (net / "ties.csv").read_text().splitlines()
+    seeker, adviser, strength = ties[1].split(",")
+    ties[1] = f"{seeker},{adviser},{0.2 if float(strength) != 0.2 else 0.4}"
+    (net / "ties.csv").write_text("\n".join(ties) + "\n")
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    code = compare_mod.main(
+        ["--quiet", f"out_dir={tmp_path / 'res'}", "allow_outside_results=true", "years=1"]
+        + ["seeds=2", "executor.batch_size=1", "executor.n_jobs=1", *args]
+    )
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, lines
+    assert "network.ties file (ties.csv: its content changed" in lines[0]
+    assert "name=" in lines[0] and "resume=never" in lines[0]
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+    fresh = _run(tmp_path / "res", *args, "resume=never")
+    record = json.loads((_batches(fresh)[0] / "batch.json").read_text())
+    assert record["network_files"]["network.ties"]["sha256"] == ledger.file_checksum(
+        net / "ties.csv"
+    )
