@@ -60,8 +60,6 @@ from sim.limits import (
     MAX_WORKERS,
     check_memory,
     check_seed,
-    run_memory_bytes,
-    tables_memory_bytes,
 )
 
 __all__ = ["SweepSettings", "Cell", "CellRefused", "expand_cells", "plan_cells", "main"]
@@ -326,9 +324,7 @@ def main() -> int:
         n_cells = len(configs)
         check_cell_ledgers(cells, settings.fresh)
         check_memory(
-            max(settings.n_jobs * run_memory_bytes(c) for c in configs)
-            + sum(tables_memory_bytes(c, settings.seeds) for c in configs),
-            f"{n_cells} cells of {settings.seeds:,} seeds",
+            configs, settings.seeds, settings.n_jobs, f"{n_cells} cells of {settings.seeds:,} seeds"
         )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -25,7 +25,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim import registry
 from sim.config import Config, ConfigError
-from sim.limits import check_model_size, check_seed
+from sim.limits import check_seed
 from sim.network_import import network_overrides
 
 __all__ = [
@@ -149,9 +149,7 @@ def prepare_config(config: Any) -> Config:
     """A validated copy of a ready :class:`Config` within the documented limits (for the API)."""
     if not isinstance(config, Config):
         raise ConfigError(f"config must be a sim.Config (got {type(config).__name__})")
-    config = copy.deepcopy(config).validate()
-    check_model_size(config)
-    return config
+    return copy.deepcopy(config).validate()  # maxima and memory included
 
 
 def _compose(overrides: list[str]) -> DictConfig:
@@ -231,8 +229,7 @@ def config_from_dictconfig(cfg: DictConfig) -> Config:
         raise ConfigError(_one_line(exc)) from exc
     if not isinstance(config, Config):
         raise ConfigError("the composed configuration does not follow the schema")
-    config.validate()
-    check_model_size(config)
+    config.validate()  # maxima and memory included
     return config
 
 

@@ -79,9 +79,12 @@ class _Run(Section):
         for name in SECTIONS:
             _validate_section(getattr(self, name), name + ".", n_schools=n)
         self.check_rules()
-        from sim.system import check_system  # a generated system: maxima and memory
+        from sim.limits import check_memory, check_model_size
+        from sim.system import check_system  # a generated system: what its set-up honours
 
         check_system(self)  # type: ignore[arg-type]
+        check_model_size(self)  # the documented maxima, then the memory of one run
+        check_memory([self])
         return self  # type: ignore[return-value]
 
     def check_rules(self) -> None:

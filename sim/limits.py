@@ -1,18 +1,25 @@
-"""Documented maxima for every count and size, and the memory a request will need.
+"""Documented maxima for every count and size, and the one estimate of the memory a request needs.
 
 A request beyond these bounds is refused with a one-line :class:`~sim.config.ConfigError` before
-anything is written (see README, "Limits"). The maxima are generous for the model's purpose (the
-largest realistic network is every school in England: about 25,000 schools) but keep a typing
-slip such as ``schools.teachers=1e12`` or ``years=1000`` from running for hours or exhausting the
-machine's memory. Memory is estimated from the arrays the model and the tables hold and compared
-with the machine's physical memory.
+anything is written (see README, "Limits", and docs/ODD.md, §8.2, whose table is generated from
+:data:`LIMITS`). The maxima are generous for the model's purpose (the largest realistic network is
+every school in England: about 25,000 schools) but keep a typing slip such as
+``schools.teachers=1e12`` or ``years=1000`` from running for hours or exhausting the machine's
+memory.
+
+Memory: :func:`run_bytes` estimates one run of any configuration (schools listed one by one or a
+generated system), :func:`request_bytes` a request (worker runs at once plus the tables of its
+runs), and :func:`check_memory` refuses one that exceeds the machine's physical memory. Config
+validation (:meth:`sim.config.Config.validate`, hence every run command and the API) checks one
+run; ``experiments.compare`` and ``experiments.sweep`` check their whole request.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
-from sim.config import ConfigError
+from sim.params import ConfigError
 
 __all__ = [
     "MAX_SEED",
@@ -22,9 +29,17 @@ __all__ = [
     "MAX_YEARS",
     "MAX_PUPILS_PER_STAFF",
     "MAX_WORKERS",
+    "MAX_PRIMARIES",
+    "MAX_SECONDARIES",
+    "MAX_SCHOOL_STAFF",
+    "LIMITS",
+    "Limit",
+    "limits_table",
     "check_seed",
     "check_model_size",
-    "run_memory_bytes",
+    "run_bytes",
+    "tables_bytes",
+    "request_bytes",
     "check_memory",
     "machine_memory_bytes",
 ]
@@ -43,15 +58,106 @@ MAX_YEARS = 30
 MAX_PUPILS_PER_STAFF = 1_000
 #: Most worker processes or seeds per batch.
 MAX_WORKERS = 1_024
+#: Most primaries and secondaries of a generated system (``system.*``; DfE 2024: ~16,800 and
+#: ~3,400), and most staff a generated school may have or be drawn with.
+MAX_PRIMARIES = 25_000
+MAX_SECONDARIES = 5_000
+MAX_SCHOOL_STAFF = 250
 
-_WEEKS_PER_YEAR = 39
-# Bytes per staff slot per recorded week (stage, flags and three float series, for the run and
-# its no-PLN counterfactual) and per staff slot for state, ties and a term of random draws.
-_RECORD_BYTES_PER_SLOT_WEEK = 64
-_STATE_BYTES_PER_SLOT = 8_192
+
+class Limit(NamedTuple):
+    """One documented maximum: what it bounds, the keys it applies to, the bound, and why."""
+
+    what: str
+    keys: str
+    bound: str
+    why: str
+
+
+#: Every documented maximum, in the order docs/ODD.md §8.2 lists them.
+LIMITS: tuple[Limit, ...] = (
+    Limit(
+        "Seed value",
+        "`seed`, `seed_start`, `--seed-start`",
+        f"0 to 2**63-1 ({MAX_SEED:,})",
+        "stored as a 64-bit signed integer",
+    ),
+    Limit(
+        "Seeds per request",
+        "`seeds` (per arm), `--seeds` (per sweep cell)",
+        f"{MAX_SEEDS:,}",
+        "time and memory of the tables",
+    ),
+    Limit(
+        "Schools listed",
+        "`schools.teachers` (its length)",
+        f"{MAX_SCHOOLS:,}",
+        "England has ~25,000",
+    ),
+    Limit(
+        "Staff per listed school",
+        "`schools.teachers` + `schools.leaders`",
+        f"{MAX_STAFF_PER_SCHOOL:,}",
+        "larger than any school",
+    ),
+    Limit("Horizon", "`years`", f"{MAX_YEARS} school years", "run time"),
+    Limit(
+        "Pupils per member of staff",
+        "`schools.pupils_per_teacher`, `schools.pupils_per_leader`",
+        f"{MAX_PUPILS_PER_STAFF:,}",
+        "larger than any school",
+    ),
+    Limit(
+        "Workers and seeds per batch",
+        "`executor.n_jobs`, `--n-jobs`; `executor.batch_size`, `--batch-size` (seeds)",
+        f"{MAX_WORKERS:,} workers; {MAX_SEEDS:,} seeds",
+        "processes of one machine",
+    ),
+    Limit(
+        "Generated primaries",
+        "`system.primaries`",
+        f"{MAX_PRIMARIES:,}",
+        "England has ~16,800",
+    ),
+    Limit(
+        "Generated secondaries",
+        "`system.secondaries`",
+        f"{MAX_SECONDARIES:,}",
+        "England has ~3,400",
+    ),
+    Limit(
+        "Staff per generated school",
+        "`system.primary_staff`, `system.secondary_staff` (means; drawn sizes are clipped)",
+        f"{MAX_SCHOOL_STAFF}",
+        "larger than any school",
+    ),
+    Limit(
+        "Memory",
+        "every request (see below)",
+        "the machine's physical memory",
+        "estimated before anything runs",
+    ),
+)
+
+#: Estimated bytes per member of staff and per advice tie over a run (state, the weekly
+#: temporaries of the numpy code, set-up), measured on a generated system of 450,000 staff; per
+#: staff and week with ``record=slots`` (the per-slot history).
+BYTES_PER_STAFF = 1_500
+BYTES_PER_TIE = 120
+BYTES_PER_SLOT_WEEK = 27
+#: Expected advice ties per member of staff, by phase (measured on the generated networks).
+TIES_PER_STAFF = {"primary": 7.5, "secondary": 13.0}
 # Bytes per row of the tables a comparison holds in memory while aggregating (with copies).
 _TIMESERIES_ROW_BYTES = 600
 _SCHOOL_ROW_BYTES = 200
+_WEEKS_PER_YEAR = 39
+
+
+def limits_table() -> str:
+    """The Markdown table of :data:`LIMITS` (docs/ODD.md §8.2 holds exactly this)."""
+    rows = ["| What | Keys | Maximum | Why |", "|---|---|---:|---|"]
+    rows += [f"| {x.what} | {x.keys} | {x.bound} | {x.why} |" for x in LIMITS]
+    return "\n".join(rows) + "\n"
 
 
 def check_seed(key: str, value: Any) -> int:
@@ -101,41 +207,97 @@ def check_model_size(config: Any) -> None:
             )
 
 
-def _staff(config: Any) -> int:
-    teachers, leaders = _as_list(config.schools.teachers), _as_list(config.schools.leaders)
+def _schools_staff_ties(config: Any) -> tuple[int, float, float]:
+    """Schools, staff and expected advice ties of a configuration (listed or generated)."""
+    sy = getattr(config, "system", None)
+    if sy is not None and sy.primaries + sy.secondaries > 0:
+        staff_p, staff_s = sy.primaries * sy.primary_staff, sy.secondaries * sy.secondary_staff
+        ties = staff_p * TIES_PER_STAFF["primary"] + staff_s * TIES_PER_STAFF["secondary"]
+        return sy.primaries + sy.secondaries, staff_p + staff_s, ties
+    s = config.schools
+    teachers, leaders = _as_list(s.teachers), _as_list(s.leaders)
+    phases = _as_list(s.phase)
     n = max(len(teachers), len(leaders))
-    return sum(teachers[i % len(teachers)] + leaders[i % len(leaders)] for i in range(n))
+    staff = ties = 0.0
+    for i in range(n):
+        size = teachers[i % len(teachers)] + leaders[i % len(leaders)]
+        phase = phases[i % len(phases)]
+        staff += size
+        per_staff = TIES_PER_STAFF.get(phase) if isinstance(phase, str) else None
+        ties += size * (per_staff or max(TIES_PER_STAFF.values()))
+    return n, staff, ties
 
 
-def run_memory_bytes(config: Any) -> int:
-    """Estimated peak memory of one run (the run, its counterfactual and their records)."""
+def run_bytes(config: Any) -> int:
+    """Estimated peak memory of one run (bytes), for schools listed one by one or generated."""
     weeks = config.years * _WEEKS_PER_YEAR
-    staff = _staff(config)
-    return staff * (weeks * _RECORD_BYTES_PER_SLOT_WEEK + _STATE_BYTES_PER_SLOT)
+    _, staff, ties = _schools_staff_ties(config)
+    per_staff = BYTES_PER_STAFF + (
+        BYTES_PER_SLOT_WEEK * weeks if getattr(config, "record", "schools") == "slots" else 0
+    )
+    return int(staff * per_staff + ties * BYTES_PER_TIE)
 
 
-def tables_memory_bytes(config: Any, runs: int) -> int:
-    """Estimated memory of the run, week and school-week tables of ``runs`` runs."""
+def tables_bytes(config: Any, runs: int) -> int:
+    """Estimated memory of the run, week and school-week tables of ``runs`` runs (bytes)."""
     weeks = config.years * _WEEKS_PER_YEAR
-    schools = len(_as_list(config.schools.teachers))
-    return runs * weeks * (_TIMESERIES_ROW_BYTES + schools * _SCHOOL_ROW_BYTES)
+    schools, _, _ = _schools_staff_ties(config)
+    return int(runs * weeks * (_TIMESERIES_ROW_BYTES + schools * _SCHOOL_ROW_BYTES))
+
+
+def request_bytes(configs: Iterable[Any], runs: int = 0, workers: int = 1) -> int:
+    """Estimated peak memory of a request (bytes).
+
+    ``workers`` runs of the largest configuration at once (configurations run one after the
+    other), plus the tables of ``runs`` runs of every configuration, held while aggregating.
+    """
+    configs = list(configs)
+    if not configs:
+        return 0
+    running = workers * max(run_bytes(c) for c in configs)
+    return running + sum(tables_bytes(c, runs) for c in configs)
 
 
 def machine_memory_bytes() -> int:
-    """The machine's physical memory."""
+    """The machine's physical memory (bytes)."""
     import psutil
 
     return int(psutil.virtual_memory().total)
 
 
-def check_memory(needed: int, what: str) -> None:
-    """Refuse a request whose estimated memory exceeds the machine's physical memory."""
-    total = machine_memory_bytes()
-    if needed > total:
-        raise ConfigError(
-            f"{what} needs about {_gib(needed)} of memory; this machine has {_gib(total)} "
-            "(use fewer seeds, schools or years, or split the work with seed_start)"
-        )
+def check_memory(
+    configs: Iterable[Any], runs: int = 0, workers: int = 1, what: str = "the run"
+) -> None:
+    """Refuse a request whose estimated memory exceeds the machine's physical memory.
+
+    Args:
+        configs: The request's configurations (one for a single run; one per arm or cell).
+        runs: Runs per configuration whose tables are held (0: a single run writes its own).
+        workers: Runs at once.
+        what: How the refusal names the request.
+
+    Raises:
+        ConfigError: One line with both figures and the keys that reduce the need.
+
+    """
+    configs = list(configs)
+    need, have = request_bytes(configs, runs, workers), machine_memory_bytes()
+    if need <= have:
+        return
+    generated = any(
+        getattr(c, "system", None) and c.system.primaries + c.system.secondaries > 0
+        for c in configs
+    )
+    schools = "system.primaries, system.secondaries" if generated else "schools.teachers"
+    fewer = [f"fewer schools or staff ({schools})", "fewer years"]
+    if any(getattr(c, "record", "schools") == "slots" for c in configs):
+        fewer.append("record=schools")
+    if runs:
+        fewer.append("fewer seeds or workers (or split the seeds with seed_start)")
+    raise ConfigError(
+        f"{what} needs about {_gib(need)} of memory, more than this machine's {_gib(have)}; "
+        f"use {', '.join(fewer)}"
+    )
 
 
 def _gib(n: int) -> str:

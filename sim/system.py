@@ -15,20 +15,22 @@ this passes through Hydra's parser as a list: the configuration stays a few scal
 The draws come from set-up streams (``Streams.setup``) that no strategy or lever touches, so
 every arm of a comparison has the same schools.
 
-Maxima (:data:`MAX_PRIMARIES`, :data:`MAX_SECONDARIES`, :data:`MAX_SCHOOL_STAFF`) are checked with the configuration, and so is the
-estimated memory of the run (:func:`estimate_bytes`) against the machine's.
+Maxima (:data:`MAX_PRIMARIES`, :data:`MAX_SECONDARIES`, :data:`MAX_SCHOOL_STAFF`, kept with every
+other documented maximum in :mod:`sim.limits`) are checked with the configuration, and so is the
+estimated memory of the run (:func:`sim.limits.run_bytes`, the one estimate for listed and
+generated schools) against the machine's.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.limits import MAX_PRIMARIES, MAX_SCHOOL_STAFF, MAX_SECONDARIES
 from sim.params import ConfigError, Section, param
 from sim.registry import section
 from sim.rng import Streams
@@ -46,15 +48,9 @@ __all__ = [
     "SchoolTable",
     "build_config_view",
     "check_system",
-    "estimate_bytes",
     "generated",
     "school_table",
 ]
-
-#: Documented maxima of a generated system (``system.*``; docs/ODD.md, README "A national system").
-MAX_PRIMARIES = 25_000
-MAX_SECONDARIES = 5_000
-MAX_SCHOOL_STAFF = 250
 
 
 @section("system")
@@ -252,15 +248,6 @@ LEVERS = (
     "howto_support",
 )
 
-#: Estimated bytes per member of staff and per advice tie over a run (state, the weekly
-#: temporaries of the numpy code, set-up), measured at 450,000 staff; per staff and week with
-#: ``record=slots`` (the per-slot history).
-BYTES_PER_STAFF = 1_500
-BYTES_PER_TIE = 120
-BYTES_PER_SLOT_WEEK = 27
-#: Expected advice ties per member of staff, by phase (measured on the generated networks).
-TIES_PER_STAFF = {"primary": 7.5, "secondary": 13.0}
-
 
 @dataclass
 class SchoolTable:
@@ -425,26 +412,8 @@ def _draw_table(config: Config, streams: Streams) -> SchoolTable:
     )
 
 
-def estimate_bytes(config: Config) -> int:
-    """Estimated peak memory of one run of a generated system (bytes)."""
-    sy = config.system
-    staff = sy.primaries * sy.primary_staff + sy.secondaries * sy.secondary_staff
-    ties = (
-        sy.primaries * sy.primary_staff * TIES_PER_STAFF["primary"]
-        + sy.secondaries * sy.secondary_staff * TIES_PER_STAFF["secondary"]
-    )
-    weeks = config.years * 39
-    per_slot = BYTES_PER_SLOT_WEEK * weeks if config.record == "slots" else 0
-    return int(staff * (BYTES_PER_STAFF + per_slot) + ties * BYTES_PER_TIE)
-
-
-def machine_bytes() -> int:
-    """The machine's physical memory (bytes)."""
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 def check_system(config: Config) -> None:
-    """Reject a generated system the set-up could not honour, or that would not fit in memory.
+    """Reject a generated system the set-up could not honour (memory: :mod:`sim.limits`).
 
     Raises:
         ConfigError: One line naming the key and what is allowed.
@@ -478,10 +447,3 @@ def check_system(config: Config) -> None:
             )
     if _scalar(config.leadership.session_frequency) not in SESSION_PERIOD_WEEKS:
         raise ConfigError("leadership.session_frequency is not a known frequency")
-    need, have = estimate_bytes(config), machine_bytes()
-    if need > have:
-        raise ConfigError(
-            f"system: the run would need about {need / 2**30:.1f} GiB, more than this machine's "
-            f"{have / 2**30:.1f} GiB; use fewer schools (system.primaries, system.secondaries) "
-            "or record=schools"
-        )

@@ -5,7 +5,7 @@ import pytest
 
 import sim
 from experiments import run as run_cli
-from sim import system
+from sim import limits
 from sim.compose import build_config
 from sim.config import ConfigError
 from sim.population import Role
@@ -101,14 +101,53 @@ def test_beyond_the_maxima_is_a_one_line_error(overrides, key):
 
 
 def test_a_system_too_big_for_the_machine_is_refused(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(system, "machine_bytes", lambda: 2**30)
+    monkeypatch.setattr(limits, "machine_memory_bytes", lambda: 2**30)
     with pytest.raises(ConfigError, match="GiB"):
         build_config("england", seed=11)
     out = tmp_path / "run"
     status = run_cli.main(["scenario=england", "seed=12", f"--out={out}"])
     err = capsys.readouterr().err
-    assert status == 2 and err.startswith("error: system:") and err.count("\n") == 1
+    assert status == 2 and err.startswith("error: the run needs about") and err.count("\n") == 1
+    assert "system.primaries" in err and "1.0 GiB" in err
     assert not out.exists()
+
+
+def test_one_memory_estimate_for_runs_comparisons_and_sweeps(monkeypatch, tmp_path, capsys):
+    """Listed and generated schools, one run or a request of many: one estimate, one refusal."""
+    from experiments import sweep
+    from experiments.settings import build_settings
+
+    listed = build_config("new_forest", seed=21, overrides=("years=1",))
+    generated = build_config("england", seed=21, overrides=SMALL)
+    for config in (listed, generated):
+        assert limits.request_bytes([config]) == limits.run_bytes(config) > 0
+        assert limits.request_bytes([config], runs=10, workers=2) == 2 * limits.run_bytes(
+            config
+        ) + limits.tables_bytes(config, 10)
+    # England's per-school tables are much larger than New Forest's eight schools'.
+    assert limits.tables_bytes(generated, 1) > 5 * limits.tables_bytes(listed, 1)
+    slots = build_config("new_forest", seed=21, overrides=("years=1", "record=slots"))
+    assert limits.run_bytes(slots) > limits.run_bytes(listed)
+
+    # Room for one run but not for the tables of 1,000 seeds: a run is accepted, and refused
+    # requests name their size, for every entry point that checks memory.
+    room = limits.run_bytes(listed) * 3
+    monkeypatch.setattr(limits, "machine_memory_bytes", lambda: room)
+    build_config("new_forest", seed=22, overrides=("years=1",))
+    with pytest.raises(ConfigError, match=r"1,000 seeds of 2 arms needs about .* GiB"):
+        build_settings(["seeds=1000", "years=1", "executor.n_jobs=1"])
+    status = sweep_main(monkeypatch, sweep, ["--seeds", "1000", "--n-jobs", "1", "-m", "years=1"])
+    err = capsys.readouterr().err
+    assert status == 2 and "1 cells of 1,000 seeds needs about" in err and err.count("\n") == 1
+    # No room for one run: the configuration itself is refused (the API and every command).
+    monkeypatch.setattr(limits, "machine_memory_bytes", lambda: limits.run_bytes(listed) // 2)
+    with pytest.raises(ConfigError, match="the run needs about .*schools.teachers"):
+        build_config("new_forest", seed=23, overrides=("years=1",))
+
+
+def sweep_main(monkeypatch, sweep, argv):
+    monkeypatch.setattr("sys.argv", ["sweep", *argv])
+    return sweep.main()
 
 
 def test_national_outputs_per_school_pln_and_figure(tmp_path):
