@@ -9,8 +9,12 @@ the registered strategies, modes and selection policies)::
     python scripts/generate_parameters.py            # (re)write docs/PARAMETERS.md
     python scripts/generate_parameters.py --check    # exit 1 if docs/PARAMETERS.md is stale
 
-The output depends only on the registered modules and the files in ``configs/``, so it is the
-same on every machine. ``tests/test_docs.py`` checks that the file is up to date.
+It also writes the table of documented maxima in docs/ODD.md, §8.2, between its ``BEGIN LIMITS``
+and ``END LIMITS`` lines, from :data:`sim.limits.LIMITS` (``--check`` checks it too).
+
+The output depends only on the registered modules, the files in ``configs/`` and
+``sim/limits.py``, so it is the same on every machine. ``tests/test_docs.py`` checks that both are
+up to date.
 """
 
 from __future__ import annotations
@@ -29,11 +33,23 @@ import yaml  # noqa: E402
 from sim import registry  # noqa: E402
 from sim.compose import CONFIG_DIR, GROUPS, available_options  # noqa: E402
 from sim.config import Config, iter_params  # noqa: E402
+from sim.limits import limits_table  # noqa: E402
 
-__all__ = ["OUTPUT", "render", "main"]
+__all__ = ["OUTPUT", "ODD", "render", "render_odd", "main"]
 
 #: The generated file.
 OUTPUT = ROOT / "docs" / "PARAMETERS.md"
+#: The model description, whose table of documented maxima (§8.2) is generated.
+ODD = ROOT / "docs" / "ODD.md"
+LIMITS_BLOCK = re.compile(r"(<!-- BEGIN LIMITS[^\n]*-->\n)(.*?)(<!-- END LIMITS -->)", re.S)
+
+
+def render_odd(text: str) -> str:
+    """ODD.md's text with its table of documented maxima regenerated from sim/limits.py."""
+    if not LIMITS_BLOCK.search(text):
+        raise SystemExit("docs/ODD.md has no BEGIN LIMITS ... END LIMITS block")
+    return LIMITS_BLOCK.sub(lambda m: m.group(1) + limits_table() + m.group(3), text)
+
 
 #: Where docs/ODD.md describes the mechanisms each section parameterises.
 ODD_SECTIONS: dict[str, str] = {
@@ -272,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     text = render()
     rel = OUTPUT.relative_to(ROOT)
+    odd = ODD.read_text(encoding="utf-8")
+    odd_text = render_odd(odd)
     if args.check:
         current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else None
         if current != text:
@@ -281,11 +299,20 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
-        print(f"{rel} is up to date")
+        if odd != odd_text:
+            print(
+                "docs/ODD.md's table of maxima (§8.2) is out of date; regenerate it with: "
+                "python scripts/generate_parameters.py",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"{rel} and the maxima of docs/ODD.md are up to date")
         return 0
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {rel} ({sum(len(p) for _, p in _sections())} parameters)")
+    if odd != odd_text:
+        ODD.write_text(odd_text, encoding="utf-8")
+    print(f"wrote {rel} ({sum(len(p) for _, p in _sections())} parameters) and ODD.md §8.2")
     return 0
 
 

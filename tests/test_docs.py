@@ -94,6 +94,38 @@ def test_check_flag_passes_on_the_committed_file():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_odd_lists_every_documented_maximum_as_the_code_has_it(generator, odd):
+    from sim import limits
+
+    block = generator.LIMITS_BLOCK.search(odd)
+    assert block, "docs/ODD.md has no table of documented maxima (BEGIN LIMITS ... END LIMITS)"
+    assert block.group(2) == limits.limits_table(), (
+        "docs/ODD.md §8.2 differs from sim/limits.py; regenerate it with: "
+        "python scripts/generate_parameters.py"
+    )
+    for name in dir(limits):
+        if name.startswith("MAX_"):
+            value = getattr(limits, name)
+            assert f"{value:,}" in block.group(2), f"{name} = {value} is not in docs/ODD.md §8.2"
+    assert "8.2 Documented maxima" in odd_section(odd, 8)
+
+
+def test_check_flag_reports_a_stale_table_of_maxima(generator, tmp_path, monkeypatch, capsys):
+    odd = tmp_path / "ODD.md"
+    text = (DOCS / "ODD.md").read_text(encoding="utf-8")
+    odd.write_text(text.replace("| 1,000,000 |", "| 2,000,000 |", 1), encoding="utf-8")
+    monkeypatch.setattr(generator, "ODD", odd)
+    monkeypatch.setattr(generator, "OUTPUT", tmp_path / "PARAMETERS.md")
+    monkeypatch.setattr(generator, "ROOT", tmp_path)
+    assert generator.main([]) == 0
+    odd.write_text(text.replace("| 1,000,000 |", "| 2,000,000 |", 1), encoding="utf-8")
+    assert generator.main(["--check"]) == 1
+    assert "ODD.md" in capsys.readouterr().err
+    assert generator.main([]) == 0  # regenerate ...
+    assert odd.read_text(encoding="utf-8") == text  # ... and the table is the code's again
+    assert generator.main(["--check"]) == 0
+
+
 def test_odd_sections_referenced_by_parameters_md_exist(generator, odd):
     headings = set(re.findall(r"^#{2,3} (\d+(?:\.\d+)?)\.? ", odd, flags=re.M))
     for section, refs in generator.ODD_SECTIONS.items():
