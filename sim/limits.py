@@ -92,7 +92,7 @@ LIMITS: tuple[Limit, ...] = (
         "Schools listed",
         "`schools.teachers` (its length)",
         f"{MAX_SCHOOLS:,}",
-        "England has ~25,000",
+        "every school in England: about 25,000",
     ),
     Limit(
         "Staff per listed school",
