@@ -34,6 +34,7 @@ from experiments.cells import CELL_FILE, load_cell
 from experiments.ledger import TABLES, file_checksum, writer_lock
 from sim.config import ConfigError
 from sim.fileio import atomic_dir, atomic_path, write_json_atomic
+from sim.outcome_registry import counted
 from sim.provenance import provenance
 
 __all__ = ["COMPLETE_FILE", "aggregate", "check_complete", "find_cells", "main"]
@@ -148,10 +149,10 @@ def aggregate(folder: Path, figures: bool = True, notify=None) -> dict[str, Path
     replications = replications_table(runs, HEADLINE)
     wins = school_wins_table(frames.get("schools"), baseline)
     n, requested = len(common), len(seeds)
-    seeds_text = f"{n} paired seeds ({min(common)}-{max(common)})"
+    seeds_text = f"{counted(n, 'paired seed')} ({min(common)}-{max(common)})"
     if n < requested:
         seeds_text = (
-            f"{n} paired seeds of the {requested} requested ({min(seeds)}-{max(seeds)}; "
+            f"{counted(n, 'paired seed')} of the {requested:,} requested ({min(seeds)}-{max(seeds)}; "
             "the run was interrupted: rerun it to finish)"
         )
     report_meta = {
@@ -326,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if check:
             marker = check_complete(folder)
-            print(f"{folder}: complete ({marker.get('seeds_complete')} paired seeds)")
+            print(
+                f"{folder}: complete ({counted(marker.get('seeds_complete') or 0, 'paired seed')})"
+            )
             return 0
         cells = find_cells(folder)  # refuse a folder that is not ours before locking it
         if len(cells) < 2:

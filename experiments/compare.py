@@ -40,6 +40,7 @@ from experiments.settings import (
 )
 from sim.config import ConfigError
 from sim.fileio import write_json_atomic, write_text_atomic
+from sim.outcome_registry import counted
 from sim.provenance import provenance
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +205,7 @@ def _print_headline(out: Path, s: CompareSettings) -> None:
         for r in paired[paired["outcome"] == name].itertuples():
             print(
                 f"  {r.arm} - {r.baseline}: {o.short} "
-                f"{o.format_diff_ci(r.mean_diff, r.ci_low, r.ci_high)} over {r.n} paired seeds"
+                f"{o.format_diff_ci(r.mean_diff, r.ci_low, r.ci_high)} over {counted(r.n, 'paired seed')}"
             )
     wins_path = out / "school_wins.csv"
     if wins_path.exists():
@@ -212,7 +213,7 @@ def _print_headline(out: Path, s: CompareSettings) -> None:
             print(
                 f"  schools where {r.arm} did better: {r.share_arm_better:.0%}, "
                 f"{r.baseline} better: {r.share_baseline_better:.0%}, tied: {r.share_tied:.0%} "
-                f"({r.outcome} at the horizon, {r.schools} school-runs)"
+                f"({r.outcome} at the horizon, {counted(r.schools, 'school-run')})"
             )
 
 

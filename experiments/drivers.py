@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.outcome_registry import counted
+
 __all__ = ["RESULTS", "latest", "drivers_section"]
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -76,11 +78,13 @@ def drivers_section(meta: Mapping[str, Any], root: Path = RESULTS) -> list[str]:
     else:
         folder, data = found
         top = data.get("top", [])[:5]
+        n_matter = len(data.get("matter", []))
         named = ", ".join(f"`{t['parameter']}` (mostly {t['drives']})" for t in top)
         lines.append(
             f"Sensitivity analysis {_stamp(folder, data, root)}: the assumptions that move the "
             f"outcomes most are {named or 'none'}; "
-            f"{len(data.get('matter', []))} parameter(s) matter. See its report.md."
+            f"{counted(n_matter, 'parameter')} {'matters' if n_matter == 1 else 'matter'}. "
+            "See its report.md."
         )
     lines.append("")
     found = latest("discovery", scenario, arms, root, years)

@@ -39,6 +39,7 @@ from scipy import stats  # noqa: E402
 from experiments.analysis import mean_interval  # noqa: E402
 from sim import outcome_registry as registry  # noqa: E402
 from sim.fileio import atomic_path  # noqa: E402
+from sim.outcome_registry import counted  # noqa: E402
 from sim.palette import STAGE_COLOURS  # noqa: E402
 
 __all__ = [
@@ -150,7 +151,9 @@ def stamp_text(meta: Mapping[str, Any], data: pd.DataFrame | None = None) -> str
     if prov.get("git_dirty"):
         sha += "-dirty"
     scenario = meta.get("scenario") or "?"
-    return f"pln-sim {version} · git {sha} · {scenario} · n={_seed_count(meta, data)} seeds"
+    n = _seed_count(meta, data)
+    seeds = counted(n, "seed") if isinstance(n, int) else f"{n} seeds"
+    return f"pln-sim {version} · git {sha} · {scenario} · n={seeds}"
 
 
 def arm_order(meta: Mapping[str, Any], present: Iterable[str]) -> list[str]:
@@ -411,7 +414,7 @@ def _difference_panel(ax: plt.Axes, diff: np.ndarray, colour: str, name: str) ->
         0.02,
         0.98,
         f"mean {mean:+.{dec}f}   95% CI {ci}\n"
-        f"higher in {above}, equal in {n - above - below}, lower in {below} of {n} seeds",
+        f"higher in {above}, equal in {n - above - below}, lower in {below} of {counted(n, 'seed')}",
         transform=ax.transAxes,
         ha="left",
         va="top",

@@ -40,7 +40,7 @@ import pandas as pd
 
 from experiments.drivers import drivers_section
 from sim.fileio import write_text_atomic
-from sim.outcome_registry import HEADLINE, KINDS, REPORT_TABLE, outcome, years_text
+from sim.outcome_registry import HEADLINE, KINDS, REPORT_TABLE, counted, outcome, years_text
 
 __all__ = ["describe_seeds", "fmt_estimate", "render_report", "write_report"]
 
@@ -103,7 +103,7 @@ def describe_seeds(seeds: Any) -> str:
     if isinstance(seeds, str):
         return seeds
     if isinstance(seeds, int | np.integer):
-        return f"{int(seeds)} seeds"
+        return counted(seeds, "seed")
     if isinstance(seeds, Mapping):
         return ", ".join(f"{k}={v}" for k, v in seeds.items())
     values = [int(s) for s in seeds]
@@ -112,10 +112,10 @@ def describe_seeds(seeds: Any) -> str:
         return "none"
     ordered = sorted(values)
     if ordered == list(range(ordered[0], ordered[0] + n)) and n > 1:
-        return f"{ordered[0]}–{ordered[-1]} ({n} seeds)"
+        return f"{ordered[0]}–{ordered[-1]} ({counted(n, 'seed')})"
     if n <= 12:
-        return ", ".join(map(str, values)) + f" ({n} seed{'s' if n > 1 else ''})"
-    return f"{n} seeds: {', '.join(map(str, values[:5]))}, …, {values[-1]}"
+        return ", ".join(map(str, values)) + f" ({counted(n, 'seed')})"
+    return f"{counted(n, 'seed')}: {', '.join(map(str, values[:5]))}, …, {values[-1]}"
 
 
 # -- reading the tables -----------------------------------------------------------------------
@@ -429,6 +429,7 @@ def _environment() -> jinja2.Environment:
         ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
     )
     env.filters["seeds"] = describe_seeds
+    env.filters["counted"] = counted  # "1 seed", "2 seeds": every count in the prose
     env.filters["code"] = lambda text: f"`{text}`"
     env.filters["uncap"] = lambda text: text[:1].lower() + text[1:]
     env.filters["package"] = lambda item: [item[0], str(item[1]) if item[1] else "not installed"]

@@ -61,6 +61,7 @@ from sim.limits import (
     check_memory,
     check_seed,
 )
+from sim.outcome_registry import counted
 
 __all__ = ["SweepSettings", "Cell", "CellRefused", "expand_cells", "plan_cells", "main"]
 
@@ -324,7 +325,10 @@ def main() -> int:
         n_cells = len(configs)
         check_cell_ledgers(cells, settings.fresh)
         check_memory(
-            configs, settings.seeds, settings.n_jobs, f"{n_cells} cells of {settings.seeds:,} seeds"
+            configs,
+            settings.seeds,
+            settings.n_jobs,
+            f"{counted(n_cells, 'cell')} of {counted(settings.seeds, 'seed')}",
         )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -19,6 +19,7 @@ Two outcomes are families with one member per complete school year: ``uptake_yea
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -37,6 +38,7 @@ __all__ = [
     "expected_names",
     "for_series",
     "outcome",
+    "counted",
     "years_text",
 ]
 
@@ -208,11 +210,27 @@ def _finite(x: Any) -> bool:
         return False
 
 
+def counted(n: Any, noun: str, plural: str | None = None) -> str:
+    """A count with its noun in agreement: ``"1 seed"``, ``"2 paired seeds"``, ``"1,000 schools"``.
+
+    Every count the report, its figures and the commands' messages put in words goes through
+    this (the Jinja2 filter ``counted`` in the report's templates). ``plural`` is for nouns
+    whose plural is not the singular plus "s". A count given as text (``"1-2 (per arm)"``)
+    takes the plural.
+    """
+    many = plural or noun + "s"
+    if isinstance(n, float) and n.is_integer():
+        n = int(n)
+    if not isinstance(n, numbers.Integral):
+        return f"{n} {many}"
+    return f"{int(n):,} {noun if n == 1 else many}"
+
+
 def years_text(years: int | None) -> str:
     """``"3 school years"``, ``"1 school year"``, or ``"the horizon"`` when unknown."""
     if years is None:
         return "the horizon"
-    return f"{years} school year" + ("" if years == 1 else "s")
+    return counted(years, "school year")
 
 
 _SHARE = "share (0 to 1)"

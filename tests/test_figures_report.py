@@ -385,3 +385,54 @@ def test_report_formatting_helpers():
     assert report.fmt_estimate(0.1393, 0.1362, 0.1423, "sd") == ("0.1393", "0.1362 to 0.1423")
     assert report.describe_seeds(range(30)) == "0–29 (30 seeds)"
     assert report.describe_seeds([5, 1, 9]) == "5, 1, 9 (3 seeds)"
+
+
+def test_counted_puts_every_noun_in_agreement_with_its_number():
+    from sim.outcome_registry import counted, years_text
+
+    assert counted(1, "seed") == "1 seed" and counted(2, "seed") == "2 seeds"
+    assert (
+        counted(0, "school") == "0 schools"
+        and counted(1_000, "paired seed") == "1,000 paired seeds"
+    )
+    assert counted(1, "analysis", "analyses") == "1 analysis"
+    assert counted(3, "analysis", "analyses") == "3 analyses"
+    assert years_text(1) == "1 school year" and years_text(2) == "2 school years"
+    assert years_text("1-2 (per arm)") == "1-2 (per arm) school years"
+    assert counted(2.0, "seed") == "2 seeds" and counted(np.int64(1), "seed") == "1 seed"
+    assert report.describe_seeds([7]) == "7 (1 seed)" and report.describe_seeds(1) == "1 seed"
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_report_prose_counts_agree_in_number(two_arm, tmp_path, n):
+    """Every count the report writes in words: "1 seed" and "2 seeds", never "1 seeds"."""
+    summary, paired, reps = analyse(make_runs(TWO_ARMS), "whole_staff")
+    for table in (summary, paired, reps):
+        table["n"] = n
+    reps["seeds_for_0.02"] = n
+    meta = dict(two_arm["meta"], years=n, seeds=list(range(n)))
+    meta["school_wins"] = [
+        {
+            "arm": "start_small",
+            "outcome": "uptake",
+            "schools": n,
+            "share_arm_better": 1.0,
+            "share_baseline_better": 0.0,
+            "share_tied": 0.0,
+        }
+    ]
+    text = report.render_report(tmp_path, meta, summary, paired, reps, {})
+    wrong = re.findall(
+        r"\b1 (?:paired )?(?:seeds|school years|arms|school-runs|parameters)\b", text
+    )
+    assert not wrong, wrong
+    s = "" if n == 1 else "s"
+    for phrase in (
+        f"{n} paired seed{s} of the `new_forest`",
+        f"{n} school year{s}",
+        f"on {n} seed{s} per arm",
+        f"With {n} seed{s}, each arm",
+        f"about {n} seed{s} per arm",
+        f"{n} school-run{s})",
+    ):
+        assert phrase in text, phrase

@@ -183,7 +183,7 @@ def test_short_batch_is_detected_and_rerun(tmp_path, clean, capsys):
     frame.iloc[:1].to_parquet(victim, index=False)  # valid Parquet, one seed short
     aggregate_mod.aggregate(out, figures=False)  # aggregate alone leaves the seed out...
     assert json.loads((out / COMPLETE_FILE).read_text())["seeds_complete"] == 1
-    assert "1 paired seeds of the 3 requested" in (out / "report.md").read_text()
+    assert "1 paired seed of the 3 requested" in (out / "report.md").read_text()
     capsys.readouterr()
     out = _run(tmp_path, "seeds=3", "executor.batch_size=2")  # ...and a rerun runs it again
     assert "unusable" in capsys.readouterr().err

@@ -138,7 +138,7 @@ def test_one_memory_estimate_for_runs_comparisons_and_sweeps(monkeypatch, tmp_pa
         build_settings(["seeds=1000", "years=1", "executor.n_jobs=1"])
     status = sweep_main(monkeypatch, sweep, ["--seeds", "1000", "--n-jobs", "1", "-m", "years=1"])
     err = capsys.readouterr().err
-    assert status == 2 and "1 cells of 1,000 seeds needs about" in err and err.count("\n") == 1
+    assert status == 2 and "1 cell of 1,000 seeds needs about" in err and err.count("\n") == 1
     # No room for one run: the configuration itself is refused (the API and every command).
     monkeypatch.setattr(limits, "machine_memory_bytes", lambda: limits.run_bytes(listed) // 2)
     with pytest.raises(ConfigError, match="the run needs about .*schools.teachers"):
