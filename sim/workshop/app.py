@@ -12,6 +12,7 @@ stops; pressing Pause stops the next step; nothing outlives the browser session.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -291,8 +292,17 @@ def SideChoices(controls: Controls, set_controls):
 def LeverControl(lv, controls: Controls, set_controls):
     """One lever: its name and value, the control, the meaning of its two ends, one line."""
     value, varies = controls.lever_value(lv.key)
+    # A slider sits on its step grid and reports its snapped position when it is drawn: a
+    # value off the grid (the mean of values drawn per school, say) would otherwise be set for
+    # every school without anyone touching the slider.
+    position = value
+    if lv.kind in ("int", "float"):
+        position = lv.low + round((value - lv.low) / lv.step) * lv.step
 
     def set_(v):
+        snapped = lv.kind in ("int", "float") and (varies or position != value)
+        if snapped and math.isclose(v, position, abs_tol=lv.step * 1e-6):
+            return  # the slider reporting where it sits, not a choice
         set_controls(controls.with_lever(lv.key, v))
 
     if lv.kind == "switch":
@@ -312,7 +322,7 @@ def LeverControl(lv, controls: Controls, set_controls):
         slider = solara.SliderInt if lv.kind == "int" else solara.SliderFloat
         slider(
             label="",
-            value=value,
+            value=position,
             min=lv.low,
             max=lv.high,
             step=lv.step,

@@ -137,7 +137,11 @@ class Controls:
         mine = dict(self.levers)
         if key in mine:
             return mine[key], False
-        return scenario_value(scenario_config(self.scenario, self.seed), key)
+        try:
+            cfg = scenario_config(self.scenario, self.seed)
+        except ConfigError:  # an invalid seed: the page reports it; show seed 0's schools
+            cfg = scenario_config(self.scenario, 0)
+        return scenario_value(cfg, key)
 
     def with_lever(self, key: str, value: Any) -> Controls:
         """A copy with a lever set (for every school)."""
