@@ -1,7 +1,8 @@
 """Running a configuration cell: many seeds of one arm, in batches, resumable, written atomically.
 
 A *cell* is one model configuration (an arm of a comparison, or one point of a Hydra sweep). Its
-seeds run in batches; each finished batch is written to ``<cell>/batches/<first>-<last>/`` under a
+seeds run in batches (the arms of a comparison together, batch by batch, so they share each seed's
+no-PLN run); each finished batch is written to ``<cell>/batches/<first>-<last>/`` under a
 temporary name and renamed into place, with a record of what produced it and checksums of its files
 (:mod:`experiments.ledger`), so an interrupted run keeps every finished batch and a rerun runs only
 the seeds no matching batch holds. ``cell.json`` records the arm, its overrides and its resolved
@@ -40,6 +41,9 @@ __all__ = [
     "CELL_FILE",
     "run_batch",
     "run_cell",
+    "run_cells",
+    "run_task",
+    "CellRequest",
     "batches",
     "load_cell",
     "flatten_config",
@@ -119,6 +123,22 @@ def _notice(line: str) -> None:
     print(line, file=sys.stderr)
 
 
+@dataclasses.dataclass(frozen=True)
+class CellRequest:
+    """One cell to run: its folder, arm, defining overrides and resolved configuration.
+
+    ``label`` names the cell in messages (default ``arm '<arm>'``); ``extra`` adds fields to
+    ``cell.json`` (a sweep's id).
+    """
+
+    cell: Path
+    arm: str
+    overrides: Sequence[str]
+    config: Config
+    label: str | None = None
+    extra: dict[str, Any] | None = None
+
+
 def run_cell(
     cell: Path,
     arm: str,
@@ -132,53 +152,90 @@ def run_cell(
     extra: dict[str, Any] | None = None,
     ways: str = WAYS_FORWARD,
 ) -> int:
-    """Run every seed of a cell not yet in its ledger; return how many runs were done now.
+    """Run every seed of one cell not yet in its ledger; return how many runs were done now.
+
+    One cell of :func:`run_cells` (see there for the arguments and what is raised).
+    """
+    request = CellRequest(cell, arm, overrides, config, label, extra)
+    return run_cells([request], seeds, executor, batch_size, progress=progress, ways=ways)
+
+
+def run_cells(
+    requests: Sequence[CellRequest],
+    seeds: Sequence[int],
+    executor,
+    batch_size: int,
+    progress=None,
+    ways: str = WAYS_FORWARD,
+) -> int:
+    """Run every seed of several cells not yet in their ledgers; return how many runs were done.
 
     Finished batches are reused only if their record matches this request (code,
     configuration, packages); reuse is keyed by seed, so another seed range or batch size
     resumes too, and a seed is never run or counted twice. Corrupt batches are rerun with a
     one-line notice. The caller holds the folder's writer lock.
 
+    The cells share their seeds (the arms of a comparison): each task runs one batch of seeds
+    for every cell that lacks them, in one process, so the no-PLN run of a seed, the same for
+    every arm that differs only in how the PLN works, is computed once and shared
+    (:func:`sim.results.counterfactual_gain`). Each cell's batch is written as its task ends.
+
     Args:
-        cell: The cell's folder.
-        arm: The arm's name.
-        overrides: The overrides that define the arm (recorded).
-        config: The arm's resolved configuration (its seed is replaced per run).
-        seeds: All seeds of the cell.
-        executor: Runs batches (``experiments.executors``).
+        requests: The cells.
+        seeds: All seeds of every cell.
+        executor: Runs tasks (``experiments.executors``).
         batch_size: Seeds per batch.
         progress: Optional callable advanced by the number of runs finished.
-        label: How messages name the cell (default ``arm '<arm>'``).
-        extra: More fields for ``cell.json`` (a sweep's id).
-        ways: The ways forward named if the cell holds other results.
+        ways: The ways forward named if a cell holds other results.
 
     Raises:
-        ConfigError: The cell holds runs of another code version, configuration or packages.
+        ConfigError: A cell holds runs of another code version, configuration or packages.
 
     """
-    label = label or f"arm {arm!r}"
-    identity = request_identity(config)
-    ledger = Ledger(cell)
-    done_map = ledger.usable(identity, label, notify=_notice, remove=True, ways=ways)
-    cell.mkdir(parents=True, exist_ok=True)
-    record = {
-        "arm": arm,
-        "overrides": list(overrides),
-        "config": identity["config"],
-        **(extra or {}),
-    }
-    write_json_atomic(cell / CELL_FILE, record)
-    missing = [s for s in seeds if s not in done_map]
-    todo = batches(missing, batch_size)
-    if progress is not None:
-        progress(len(seeds) - len(missing))
-    done = 0
-    for seeds_done, tables in executor.run(arm, config, todo):
-        _write_batch(ledger, seeds_done, tables, identity)
-        done += len(seeds_done)
+    cells = []
+    for request in requests:
+        label = request.label or f"arm {request.arm!r}"
+        identity = request_identity(request.config)
+        ledger = Ledger(request.cell)
+        done_map = ledger.usable(identity, label, notify=_notice, remove=True, ways=ways)
+        request.cell.mkdir(parents=True, exist_ok=True)
+        record = {
+            "arm": request.arm,
+            "overrides": list(request.overrides),
+            "config": identity["config"],
+            **(request.extra or {}),
+        }
+        write_json_atomic(request.cell / CELL_FILE, record)
+        missing = {int(s) for s in seeds if s not in done_map}
+        cells.append((request, identity, ledger, missing))
         if progress is not None:
-            progress(len(seeds_done))
+            progress(len(seeds) - len(missing))
+    wanted = [s for s in seeds if any(int(s) in c[3] for c in cells)]
+    tasks = []
+    for batch in batches(wanted, batch_size):
+        task = []
+        for k, (request, _, _, missing) in enumerate(cells):
+            mine = [s for s in batch if int(s) in missing]
+            if mine:
+                task.append((k, request.arm, request.config, mine))
+        tasks.append(task)
+    done = 0
+    for finished in executor.run(tasks):
+        for k, seeds_done, tables in finished:
+            _, identity, ledger, _ = cells[k]
+            _write_batch(ledger, seeds_done, tables, identity)
+            done += len(seeds_done)
+            if progress is not None:
+                progress(len(seeds_done))
     return done
+
+
+def run_task(task: Sequence[tuple[int, str, Config, Sequence[int]]]) -> list[tuple]:
+    """Run one task of :func:`run_cells`: a batch of seeds for each of several cells.
+
+    Returns ``(cell index, seeds, tables)`` per cell, in the task's order.
+    """
+    return [(k, seeds, run_batch(arm, config, seeds)) for k, arm, config, seeds in task]
 
 
 def load_cell(

@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 from experiments.aggregate import aggregate, check_complete
-from experiments.cells import run_cell
+from experiments.cells import CellRequest, run_cells
 from experiments.executors import SchedulerLostError, make_executor
 from experiments.ledger import LOCK_FILE, Ledger, request_identity, writer_lock
 from experiments.settings import (
@@ -111,17 +111,11 @@ def run_comparison(s: CompareSettings, progress: bool = True, figures: bool = Tr
             write_json_atomic(out / "meta.json", {"settings": settings, "provenance": prov})
             total = len(s.seed_list) * len(s.arms)
             bar = _progress_bar(total, progress)
-            for arm in s.arms:
-                run_cell(
-                    out / "cells" / arm,
-                    arm,
-                    s.arm_overrides[arm],
-                    configs[arm],
-                    s.seed_list,
-                    executor,
-                    s.executor.batch_size,
-                    progress=advance,
-                )
+            requests = [
+                CellRequest(out / "cells" / arm, arm, s.arm_overrides[arm], configs[arm])
+                for arm in s.arms
+            ]
+            run_cells(requests, s.seed_list, executor, s.executor.batch_size, progress=advance)
             bar.close()
             aggregate(out, figures=figures)
     except SchedulerLostError as exc:

@@ -1,11 +1,13 @@
 """Where batches of seeds run: joblib processes on this machine, or an existing Dask cluster.
 
-Both yield ``(seeds, tables)`` as batches finish; the caller writes each batch as it arrives.
+Both run *tasks* (:func:`experiments.cells.run_task`: a batch of seeds for one or more cells) and
+yield each task's ``(cell, seeds, tables)`` as it finishes; the caller writes each batch as it
+arrives.
 ``map(fn, items)`` runs any picklable function over items the same way (sensitivity analysis,
 calibration and scenario discovery evaluate their design points through it).
 Results are identical whichever executor runs them (every run is a pure function of its
-configuration and seed); ``tests/test_executors.py`` checks this against a real Dask scheduler
-and two workers on 127.0.0.1.
+configuration and seed); ``tests/test_compare.py`` checks this (batches and ``map``) against a
+real Dask scheduler and two workers on 127.0.0.1.
 
 For Slurm clusters, Hydra's submitit launcher runs sweep cells as cluster jobs
 (``python -m experiments.sweep -m hydra/launcher=submitit_slurm ...``; see README).
@@ -16,8 +18,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 
-from experiments.cells import run_batch
-from sim.config import Config, ConfigError
+from experiments.cells import run_task
+from sim.config import ConfigError
 
 __all__ = [
     "EXECUTORS",
@@ -36,21 +38,18 @@ class LocalExecutor:
     def __init__(self, n_jobs: int = 2) -> None:
         self.n_jobs = n_jobs
 
-    def run(
-        self, arm: str, config: Config, todo: Sequence[Sequence[int]]
-    ) -> Iterator[tuple[Sequence[int], dict]]:
-        """Yield each batch's seeds and tables as it finishes."""
-        if not todo:
+    def run(self, tasks: Sequence[Sequence[tuple]]) -> Iterator[list[tuple]]:
+        """Run each task (:func:`experiments.cells.run_task`); yield its results as it finishes."""
+        if not tasks:
             return
         if self.n_jobs == 1:
-            for seeds in todo:
-                yield seeds, run_batch(arm, config, seeds)
+            for task in tasks:
+                yield run_task(task)
             return
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
-        tasks = (delayed(_tagged)(arm, config, seeds) for seeds in todo)
-        yield from parallel(tasks)
+        yield from parallel(delayed(run_task)(task) for task in tasks)
 
     def map(self, fn: Callable, items: Sequence) -> Iterator[tuple[int, object]]:
         """Yield ``(index, fn(item))`` for every item, as each finishes (any picklable ``fn``)."""
@@ -71,10 +70,6 @@ class LocalExecutor:
 
 def _indexed(fn: Callable, i: int, item: object) -> tuple[int, object]:
     return i, fn(item)
-
-
-def _tagged(arm: str, config: Config, seeds: Sequence[int]):
-    return seeds, run_batch(arm, config, seeds)
 
 
 class SchedulerLostError(RuntimeError):
@@ -208,19 +203,17 @@ class DaskExecutor:
                 f"executor.address = {address!r}: no Dask scheduler reachable ({type(exc).__name__})"
             ) from None
 
-    def run(
-        self, arm: str, config: Config, todo: Sequence[Sequence[int]]
-    ) -> Iterator[tuple[Sequence[int], dict]]:
-        """Submit every batch and yield each as it finishes.
+    def run(self, tasks: Sequence[Sequence[tuple]]) -> Iterator[list[tuple]]:
+        """Submit every task (:func:`experiments.cells.run_task`); yield each result as it ends.
 
         Raises:
-            SchedulerLostError: The scheduler went away; the batches yielded so far are kept.
+            SchedulerLostError: The scheduler went away; the results yielded so far are kept.
 
         """
         from distributed import as_completed
 
         try:
-            futures = [self.client.submit(_tagged, arm, config, list(s), pure=False) for s in todo]
+            futures = [self.client.submit(run_task, list(task), pure=False) for task in tasks]
             for future in as_completed(futures):
                 yield future.result()
         except (OSError, TimeoutError) as exc:

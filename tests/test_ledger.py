@@ -294,9 +294,9 @@ def test_two_runs_with_one_name_one_refuses_at_once(tmp_path, clean):
 
 def test_lost_scheduler_keeps_finished_batches_and_says_how_to_resume(tmp_path, clean, monkeypatch):
     class Dying(LocalExecutor):
-        def run(self, arm, config, todo):
-            for i, item in enumerate(super().run(arm, config, todo)):
-                if arm == "start_small" and i == 1:
+        def run(self, tasks):
+            for i, item in enumerate(super().run(tasks)):
+                if i == 1:  # after the first task (seed 0 of both arms)
                     raise SchedulerLostError("lost the Dask scheduler at tcp://10.0.0.1:8786")
                 yield item
 
@@ -304,9 +304,9 @@ def test_lost_scheduler_keeps_finished_batches_and_says_how_to_resume(tmp_path, 
     with pytest.raises(ConfigError) as err:
         _run(tmp_path)
     msg = str(err.value)
-    assert "\n" not in msg and "3 of 4 runs finished" in msg and "rerun the same command" in msg
+    assert "\n" not in msg and "2 of 4 runs finished" in msg and "rerun the same command" in msg
     monkeypatch.undo()
-    assert len(_batches(tmp_path / "strategy_comparison")) == 3
+    assert len(_batches(tmp_path / "strategy_comparison")) == 2
     assert_same_tables(_run(tmp_path), clean())
 
 
@@ -437,3 +437,26 @@ def test_changed_network_file_is_refused_naming_the_file(tmp_path, capsys):
     assert record["network_files"]["network.ties"]["sha256"] == ledger.file_checksum(
         net / "ties.csv"
     )
+
+
+def test_arms_run_together_seed_batch_by_seed_batch(tmp_path, clean, monkeypatch):
+    """Each task runs one batch of seeds for every arm, so the arms share each seed's no-PLN run
+    (computed once per process); a resume runs only what each arm lacks."""
+    seen = []
+
+    class Recording(LocalExecutor):
+        def run(self, tasks):
+            seen.extend([(arm, tuple(seeds)) for _, arm, _, seeds in task] for task in tasks)
+            yield from super().run(tasks)
+
+    monkeypatch.setattr(compare_mod, "make_executor", lambda *a, **k: Recording(1))
+    out = _run(tmp_path, "executor.batch_size=2", "seeds=3")
+    assert seen == [
+        [("whole_staff", (0, 1)), ("start_small", (0, 1))],
+        [("whole_staff", (2,)), ("start_small", (2,))],
+    ]
+    batches = sorted((out / "cells" / "start_small" / "batches").iterdir())
+    shutil.rmtree(batches[-1])  # start small's seed 2 is lost
+    seen.clear()
+    _run(tmp_path, "executor.batch_size=2", "seeds=3")
+    assert seen == [[("start_small", (2,))]]
