@@ -104,15 +104,22 @@ def run_band(
     runs, series = [], []
     done, total = 0, n_seeds * len(controls.sides)
     try:
-        for i, side in enumerate(controls.sides):
-            arm = "AB"[i]
-            config = build_config(controls.scenario, controls.seed, controls.overrides(side))
-            for seeds_done, tables in executor.run(arm, config, batches(seeds, _BATCH)):
+        configs = [
+            build_config(controls.scenario, controls.seed, controls.overrides(side))
+            for side in controls.sides
+        ]
+        # Both sides of a batch of seeds in one task, as experiments.compare runs its arms.
+        tasks = [
+            [(i, "AB"[i], config, batch) for i, config in enumerate(configs)]
+            for batch in batches(seeds, _BATCH)
+        ]
+        for finished in executor.run(tasks):
+            for _, seeds_done, tables in finished:
                 runs.append(tables["runs"])
                 series.append(tables["timeseries"][["arm", "seed", "week", "uptake"]])
                 done += len(seeds_done)
-                if progress is not None:
-                    progress(done / total)
+            if progress is not None:
+                progress(done / total)
     finally:
         executor.close()
     run_table = pd.concat(runs, ignore_index=True)
