@@ -58,11 +58,19 @@ def _mix(z: int) -> int:
     return z ^ (z >> 31)
 
 
+def stream_base(seed: int, stream: int) -> int:
+    """The part of :func:`stream_key` that depends only on the seed and the stream."""
+    z = _mix(((int(seed) & _MASK) + 1) * GOLDEN & _MASK)
+    return _mix(z ^ ((int(stream) + 1) * GOLDEN & _MASK))
+
+
 def stream_key(seed: int, stream: int, week: int) -> int:
     """The 64-bit key of one week of one stream (an unsigned integer)."""
-    z = _mix(((int(seed) & _MASK) + 1) * GOLDEN & _MASK)
-    z = _mix(z ^ ((int(stream) + 1) * GOLDEN & _MASK))
-    return _mix((z + (int(week) + 1) * GOLDEN) & _MASK)
+    return _week_key(stream_base(seed, stream), week)
+
+
+def _week_key(base: int, week: int) -> int:
+    return _mix((base + (int(week) + 1) * GOLDEN) & _MASK)
 
 
 def _mix_np(z: np.ndarray) -> np.ndarray:
@@ -134,7 +142,7 @@ class Streams:
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
         self._sizes: dict[str, int] = {}
-        self._ids: dict[str, int] = {}
+        self._bases: dict[str, int] = {}
         self._index: dict[int, np.ndarray] = {}
 
     def setup(self, name: str) -> np.random.Generator:
@@ -152,10 +160,10 @@ class Streams:
 
     def key(self, name: str, week: int) -> int:
         """The counter-based generator's key for ``week`` of stream ``name``."""
-        sid = self._ids.get(name)
-        if sid is None:
-            sid = self._ids[name] = stream_id(name)
-        return stream_key(self.seed, sid, week)
+        base = self._bases.get(name)
+        if base is None:  # the seed and stream part, computed once per stream
+            base = self._bases[name] = stream_base(self.seed, stream_id(name))
+        return _week_key(base, week)
 
     def check_size(self, name: str, size: int) -> None:
         """A stream keeps one size for the whole run (slots and edges are permanent)."""
