@@ -73,25 +73,49 @@ class Levers:
             ConfigError: Unknown lever or school, or a value the configuration would reject.
 
         """
-        self._check_name(name)
-        key = f"leadership.{name}"
-        if isinstance(value, np.generic):
-            value = value.item()
-        check_value(key, value, _FIELDS[name])
         if school is not None:
             if isinstance(school, bool) or not isinstance(school, int | np.integer):
                 raise ConfigError(f"school must be a school index or None (got {school!r})")
-            if not 0 <= school < self.n:
-                raise ConfigError(
-                    f"school = {school} is out of range; allowed: 0 to {self.n - 1}, or None"
-                )
-        values = self._values[name].copy()
-        if school is None:
-            values[:] = value
-        else:
-            values[school] = value
-        values.flags.writeable = False
-        self._values[name] = values
+            self.set_many([school], name, [value])
+            return
+        self._check_name(name)
+        self._assign(name, slice(None), [self._checked(name, value)])
+
+    def set_many(self, schools: Any, name: str, values: Any) -> None:
+        """Set lever ``name`` for several schools at once, one value each: one change.
+
+        Processes that change a lever in many schools in one week (new priorities, departing
+        heads) use this, so the derived values are recomputed once, not once per school.
+
+        Raises:
+            ConfigError: Unknown lever or school, or a value the configuration would reject.
+
+        """
+        self._check_name(name)
+        schools = np.asarray(schools)
+        if schools.dtype == bool or not np.issubdtype(schools.dtype, np.integer):
+            raise ConfigError(f"schools must be school indices (got {schools.dtype})")
+        if len(values) != len(schools):
+            raise ConfigError(f"leadership.{name}: {len(values)} values for {len(schools)} schools")
+        bad = schools[(schools < 0) | (schools >= self.n)]
+        if len(bad):
+            raise ConfigError(
+                f"school = {int(bad[0])} is out of range; allowed: 0 to {self.n - 1}, or None"
+            )
+        if len(schools):
+            self._assign(name, schools, [self._checked(name, v) for v in values])
+
+    def _checked(self, name: str, value: Any) -> Any:
+        if isinstance(value, np.generic):
+            value = value.item()
+        check_value(f"leadership.{name}", value, _FIELDS[name])
+        return value
+
+    def _assign(self, name: str, where: Any, values: list) -> None:
+        array = self._values[name].copy()
+        array[where] = values if len(values) > 1 else values[0]
+        array.flags.writeable = False
+        self._values[name] = array
         self.version += 1
         self._derive()
 

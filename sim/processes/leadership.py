@@ -259,8 +259,10 @@ class LeadershipActions(Process):
         lv = m.config.leadership
         p = lv.new_priority_rate + lv.new_priority_disadvantage * m.schools.disadvantage
         u = m.streams.uniform("leadership.new_priority", week, m.schools.n)
-        for s in np.flatnonzero(u < p):
-            m.set_lever(int(s), "plan_priorities", int(m.levers.plan_priorities[s]) + 1)
+        hit = np.flatnonzero(u < p)
+        if len(hit):
+            more = [int(v) + 1 for v in m.levers.plan_priorities[hit]]
+            m.levers.set_many(hit, "plan_priorities", more)
 
     def _research_lead(self, week: int) -> None:
         m = self.model

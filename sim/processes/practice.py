@@ -238,7 +238,8 @@ class Practice(Process):
         self._hours_key: tuple | None = None
         self._growth_key: int | None = None
         self._routine_key: int | None = None
-        self._tied_key: tuple | None = None
+        self._tied_key: int | None = None
+        self._capacity_key: tuple | None = None
         self._per_room = 1.0 / (1.0 - min(self.cfg.q_adopt, 0.99))
 
     def _refresh_time(self) -> None:
@@ -280,14 +281,16 @@ class Practice(Process):
         if not asking.any():
             return None
         key = (staff.version("participant"), m.stamp("distributed"))
-        if key != self._tied_key:  # supporters and who asks a participant for advice
+        if key != self._capacity_key:  # supporters (distributed leadership can change weekly)
+            self._capacity_key = key
+            supporters = np.bincount(staff.school[staff.participant], minlength=m.schools.n)
+            self._capacity = (
+                supporters * (0.5 + 0.5 * m.distributed) * self.cfg.supported_per_supporter
+            )
+        key = staff.version("participant")
+        if key != self._tied_key:  # who asks a participant for advice (a pass over the ties)
             self._tied_key = key
             ties = m.ties
-            n_sch = m.schools.n
-            supporters = np.bincount(staff.school[staff.participant], minlength=n_sch) * (
-                0.5 + 0.5 * m.distributed
-            )
-            self._capacity = supporters * self.cfg.supported_per_supporter
             tied = np.bincount(
                 ties.seeker, weights=staff.participant[ties.adviser], minlength=staff.n
             )

@@ -164,6 +164,7 @@ class Turnover(Process):
         if p == 0 or not gone.any():
             return
         u = m.streams.uniform("turnover.head_formalisation", week, m.schools.n)
-        for s in np.flatnonzero(gone & (u < p)):
-            m.set_lever(int(s), "in_performance_targets", False)
-            m.set_lever(int(s), "governors_engaged", False)
+        taken = np.flatnonzero(gone & (u < p))
+        if len(taken):
+            m.levers.set_many(taken, "in_performance_targets", [False] * len(taken))
+            m.levers.set_many(taken, "governors_engaged", [False] * len(taken))

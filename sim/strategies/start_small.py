@@ -115,10 +115,13 @@ class StartSmall(Strategy):
         score = same_team + trust_to_part
         size = self.pilot_size(schools)
         pilot = np.zeros(staff.n, dtype=bool)
-        for s in np.flatnonzero(schools):
-            cand = np.flatnonzero((staff.school == s) & ~staff.participant)
-            order = cand[np.argsort(-score[cand], kind="stable")]
-            pilot[order[: size[s]]] = True
+        # Each school's candidates by score, best first (ties: slot order; lexsort is stable);
+        # the first size[s] of school s join its pilot.
+        cand = np.flatnonzero(schools[staff.school] & ~staff.participant)
+        order = cand[np.lexsort((-score[cand], staff.school[cand]))]
+        school_of = staff.school[order]
+        rank = np.arange(len(order)) - np.searchsorted(school_of, school_of, side="left")
+        pilot[order[rank < size[school_of]]] = True
         self.pilot |= pilot
         self.pilot_since[schools] = week
         expose(m, pilot)
