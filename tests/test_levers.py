@@ -122,6 +122,25 @@ def test_set_lever_rejects_unknown_levers_schools_and_values():
     }
 
 
+def test_setting_a_lever_in_many_schools_at_once_is_setting_it_school_by_school():
+    one, many = make_model(), make_model()
+    for s, v in ((1, "weekly"), (5, "termly"), (6, "weekly")):
+        one.set_lever(s, "session_frequency", v)
+    many.levers.set_many(np.array([1, 5, 6]), "session_frequency", ["weekly", "termly", "weekly"])
+    assert many.levers.version == 1  # one change, derived values recomputed once
+    np.testing.assert_array_equal(one.levers.session_period, many.levers.session_period)
+    np.testing.assert_array_equal(
+        one.levers.get("session_frequency"), many.levers.get("session_frequency")
+    )
+    with pytest.raises(ConfigError, match="2 values for 3 schools"):
+        many.levers.set_many([0, 1, 2], "involvement", [0.1, 0.2])
+    with pytest.raises(ConfigError, match="school = 9 is out of range"):
+        many.levers.set_many([0, 9], "involvement", [0.1, 0.2])
+    with pytest.raises(ConfigError, match=r"leadership.involvement = 2 is out of range"):
+        many.levers.set_many([0, 1], "involvement", [0.1, 2])
+    assert many.levers.version == 1  # refused changes change nothing
+
+
 def test_levers_are_read_only_arrays():
     m = make_model()
     with pytest.raises(ValueError, match="read-only"):
