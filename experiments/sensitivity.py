@@ -52,8 +52,10 @@ from experiments.exploration import (
     provenance_record,
     run_design,
 )
+from sim.compose import build_config
 from sim.config import ConfigError, iter_params
 from sim.fileio import atomic_path, write_json_atomic, write_text_atomic
+from sim.system import generated
 
 __all__ = ["SensitivitySettings", "build_settings", "run_sensitivity", "main"]
 
@@ -110,8 +112,16 @@ def build_settings(overrides: list[str]) -> SensitivitySettings:
 
 
 def parameters_of(s: SensitivitySettings) -> list[str]:
-    """The parameters varied: ``parameters`` or every [assume] one, minus ``exclude``."""
-    keys = list(s.parameters) or assumption_parameters()
+    """The parameters varied: ``parameters`` or every [assume] one, minus ``exclude``.
+
+    Every [assume] one means those the scenario reads: a generated system's settings
+    (``system.*``) are left out for a scenario that lists its schools, where they change nothing.
+    """
+    keys = list(s.parameters)
+    if not keys:
+        keys = assumption_parameters()
+        if not generated(build_config(s.scenario, s.seed_start, [f"years={s.years}"])):
+            keys = [k for k in keys if not k.startswith("system.")]
     unknown = [k for k in s.exclude if k not in keys]
     if unknown:
         raise ConfigError(f"exclude names {unknown[0]!r}, which is not among the parameters")

@@ -7,6 +7,7 @@ box planted in synthetic data. Short runs on the model check the command lines, 
 bad input (one line, exit status 2, nothing written).
 """
 
+import dataclasses
 import json
 import math
 
@@ -115,6 +116,19 @@ def test_every_assumption_has_a_finite_plausible_range_inside_the_allowed_one():
             assert f.low >= meta[f.key]["low"]
         if meta[f.key]["high"] is not None:
             assert f.high <= meta[f.key]["high"]
+
+
+def test_a_listed_scenario_does_not_vary_a_generated_systems_settings():
+    """system.* only shape a generated system (scenario=england): varying them for New Forest
+    would spend runs on parameters that change nothing."""
+    listed = sensitivity.parameters_of(sensitivity.build_settings([]))
+    settings = sensitivity.build_settings([])
+    national = sensitivity.parameters_of(dataclasses.replace(settings, scenario="england"))
+    assert listed and not [k for k in listed if k.startswith("system.")]
+    assert {k for k in national if k.startswith("system.")} == {
+        k for k in assumption_parameters() if k.startswith("system.")
+    }
+    assert set(listed) < set(national)
 
 
 def test_design_points_at_the_corners_are_valid_configurations():
