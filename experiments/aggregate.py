@@ -126,7 +126,9 @@ def aggregate(folder: Path, figures: bool = True, notify=None) -> dict[str, Path
     notify = notify or _notice
     cells = find_cells(folder)
     if len(cells) < 2:
-        raise ValueError(f"{folder} holds {len(cells)} cell(s); a comparison needs at least two")
+        raise ValueError(
+            f"{folder} holds {counted(len(cells), 'cell')}; a comparison needs at least two"
+        )
     meta_path = folder / "meta.json"
     meta = _read_meta(meta_path) if meta_path.exists() else _sweep_meta(folder, cells)
     settings = meta["settings"]
@@ -334,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = find_cells(folder)  # refuse a folder that is not ours before locking it
         if len(cells) < 2:
             raise ValueError(
-                f"{folder} holds {len(cells)} cell(s); a comparison needs at least two"
+                f"{folder} holds {counted(len(cells), 'cell')}; a comparison needs at least two"
             )
         with writer_lock(folder, "run or aggregation"):
             out = aggregate(folder)

@@ -55,6 +55,7 @@ from experiments.exploration import (
 )
 from sim.config import Config, ConfigError
 from sim.fileio import atomic_path, write_json_atomic, write_text_atomic
+from sim.outcome_registry import counted
 
 __all__ = [
     "CalibrationSettings",
@@ -336,7 +337,11 @@ def fit(
         abc.new(url, observed)
         remaining = max_populations
     if progress:
-        print(f"ABC-SMC: up to {remaining} more population(s) of {population}", file=sys.stderr)
+        print(
+            f"ABC-SMC: up to {counted(remaining, 'more population', 'more populations')} "
+            f"of {population}",
+            file=sys.stderr,
+        )
     return abc.run(
         minimum_epsilon=0.0,
         max_nr_populations=remaining,
@@ -504,9 +509,9 @@ def report(s, space, posterior, params, targets, pops, runs, seconds, meta) -> s
     lines = [
         f"# Calibration: {s.name}",
         "",
-        f"ABC-SMC (pyabc) over {len(space.factors)} parameter(s), uniform priors over their "
-        f"plausible ranges; {s.seeds} common seed(s) per parameter set and arm; populations of "
-        f"{s.population}. {len(pops)} population(s), {runs} parameter sets simulated "
+        f"ABC-SMC (pyabc) over {counted(len(space.factors), 'parameter')}, uniform priors over their "
+        f"plausible ranges; {counted(s.seeds, 'common seed')} per parameter set and arm; populations of "
+        f"{s.population}. {counted(len(pops), 'population')}, {runs} parameter sets simulated "
         f"({runs * s.seeds * len(s.arms)} model runs at most), {seconds:.0f} s in this "
         f"invocation. Provenance: pln-sim {prov['pln_sim']}, git {str(prov['git_sha'])[:10]}"
         + (" (uncommitted changes)" if prov.get("git_dirty") else "")

@@ -51,6 +51,7 @@ from experiments.exploration import (
 )
 from sim.config import ConfigError, iter_params
 from sim.fileio import atomic_path, write_json_atomic, write_text_atomic
+from sim.outcome_registry import counted
 
 __all__ = ["DiscoverySettings", "build_settings", "find_box", "run_discovery", "main"]
 
@@ -506,7 +507,7 @@ def report(s, space, labels, cases, boxes, sentences, runs, seconds, meta) -> st
         lines += [
             f"{box.cases} of {box.total} cases of interest; coverage {box.coverage:.2f}, "
             f"density {box.density:.2f}, mass {box.mass:.2f}; "
-            f"{len(box.limits)} restricted factor(s):",
+            f"{counted(len(box.limits), 'restricted factor')}:",
             "",
         ]
         for key, lim in box.limits.items():

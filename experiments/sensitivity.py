@@ -55,6 +55,7 @@ from experiments.exploration import (
 from sim.compose import build_config
 from sim.config import ConfigError, iter_params
 from sim.fileio import atomic_path, write_json_atomic, write_text_atomic
+from sim.outcome_registry import counted
 from sim.system import generated
 
 __all__ = ["SensitivitySettings", "build_settings", "run_sensitivity", "main"]
@@ -450,7 +451,7 @@ def report(
         "",
         f"Scenario `{s.scenario}`, {s.years} years; arms: "
         + "; ".join(f"`{a}` = {' '.join(o)}" for a, o in s.arms.items())
-        + f". Every design point runs every arm on the same {s.seeds} seed(s) "
+        + f". Every design point runs every arm on the same {counted(s.seeds, 'seed')} "
         f"({s.seed_start}..{s.seed_start + s.seeds - 1}).",
         "",
         "Outputs: "
