@@ -313,7 +313,6 @@ def extra_outcomes(result: Any) -> dict[str, float]:
     intensity).
     """
     from sim.population import Stage
-    from sim.processes.decision import USES
     from sim.school_year import WEEKS_PER_YEAR
 
     model = result.model
@@ -322,12 +321,12 @@ def extra_outcomes(result: Any) -> dict[str, float]:
     stages = rec.totals().stages[t - 1]
     school_uptake = (stages[:, Stage.ADOPTED] + stages[:, Stage.EMBEDDED]) / model.schools.size
     out = {"schools_implementing_share": float((school_uptake >= 0.25).mean())}
+    totals = rec.totals()  # per-school totals: any record (record=schools or slots)
     for year in range(1, t // WEEKS_PER_YEAR + 1):
         w = year * WEEKS_PER_YEAR - 1
-        part = rec.participant[w].astype(bool)
-        n = int(part.sum())
+        n = int(totals.participants[w].sum())
         out[f"participants_use_year_{year}"] = (
-            float((USES[rec.stage[w]] & part).sum() / n) if n else float("nan")
+            float(totals.participants_using[w].sum() / n) if n else float("nan")
         )
     return out
 

@@ -245,7 +245,7 @@ def school_totals(
     """One week's per-school totals (:class:`sim.processes.outcomes.SchoolRecord`), one pass.
 
     Writes ``stages_out[school, stage]``, ``counts_out[:, school]`` (resistant, participants,
-    adopted or embedded non-participants) and ``sums_out[:, school]`` (know-how, quality,
+    adopted or embedded non-participants, participants using the practice) and ``sums_out[:, school]`` (know-how, quality,
     participants' know-how, pupils reached, pupil gain x pupils).
     """
     n_schools = len(first_slot)
@@ -255,7 +255,7 @@ def school_totals(
         hi = first_slot[s + 1] if s + 1 < n_schools else n
         for k in range(stages_out.shape[1]):
             stages_out[s, k] = 0
-        n_res = n_part = n_spread = 0
+        n_res = n_part = n_spread = n_part_using = 0
         k_sum = q_sum = pk_sum = reached = gain = 0.0
         for i in range(lo, hi):
             st = stage[i]
@@ -263,6 +263,7 @@ def school_totals(
             n_res += resistant[i]
             n_part += participant[i]
             n_spread += adopts[st] and not participant[i]
+            n_part_using += uses[st] and participant[i]
             k_sum += knowledge[i]
             q_sum += quality[i]
             pk_sum += knowledge[i] * participant[i]
@@ -271,6 +272,7 @@ def school_totals(
         counts_out[0, s] = n_res
         counts_out[1, s] = n_part
         counts_out[2, s] = n_spread
+        counts_out[3, s] = n_part_using
         sums_out[0, s] = k_sum
         sums_out[1, s] = q_sum
         sums_out[2, s] = pk_sum

@@ -369,3 +369,26 @@ def test_a_comparison_reruns_over_posterior_draws(tmp_path):
     table = pd.read_csv(out / "decomposition.csv")
     assert "start_small-whole_staff:spread_final" in set(table["quantity"])
     assert "parameter uncertainty" in (out / "report.md").read_text().lower()
+
+
+def test_calibration_outcomes_are_the_same_from_school_totals_and_from_the_slot_history():
+    """extra_outcomes (the calibration's champions' use by year, schools implementing) reads
+    per-school totals, so it works with the default record (record=schools) and agrees with
+    the per-person history (record=slots)."""
+    import sim
+    from experiments.exploration import extra_outcomes
+    from sim.processes.decision import USES
+    from sim.school_year import WEEKS_PER_YEAR
+
+    by_school = extra_outcomes(sim.simulate(seed=3, overrides=["years=2"]))
+    slots = sim.simulate(seed=3, overrides=["years=2", "record=slots"])
+    assert extra_outcomes(slots) == by_school
+    rec = slots.model.record
+    for year in (1, 2):
+        w = year * WEEKS_PER_YEAR - 1
+        part = rec.participant[w].astype(bool)
+        assert (
+            by_school[f"participants_use_year_{year}"]
+            == (USES[rec.stage[w]] & part).sum() / part.sum()
+        )
+    assert 0 < by_school["participants_use_year_2"] <= 1

@@ -63,6 +63,7 @@ class SchoolTotals:
         pupil_gain: pupil-weighted sum of classes' cumulative gain (SD x pupils).
         hours: teacher-hours spent that week.
         spread_users: adopted or embedded non-participants.
+        participants_using: participants trialling, adopted or embedded (the champions' own use).
 
     """
 
@@ -76,6 +77,7 @@ class SchoolTotals:
     pupil_gain: np.ndarray
     hours: np.ndarray
     spread_users: np.ndarray
+    participants_using: np.ndarray
 
 
 class Record:
@@ -140,6 +142,7 @@ class Record:
             pupil_gain=by_school(self.pupil_gain[:t] * self.pupils),
             hours=self.hours[:t].copy(),
             spread_users=by_school((ADOPTS[stage] & ~part).astype(np.int64)),
+            participants_using=by_school((uses & part).astype(np.int64)),
         )
         self._totals = (t, totals)
         return totals
@@ -160,7 +163,7 @@ class SchoolRecord:
         self.first_slot = first_slot
         self.school = school
         self._stages = np.zeros((weeks, n_sch, N_STAGES), dtype=np.int64)
-        self._counts = np.zeros((3, weeks, n_sch), dtype=np.int64)
+        self._counts = np.zeros((4, weeks, n_sch), dtype=np.int64)
         self._sums = np.zeros((5, weeks, n_sch))
         self.hours = np.zeros((weeks, n_sch))
         self._totals: tuple[int, SchoolTotals] | None = None
@@ -197,6 +200,7 @@ class SchoolRecord:
         self._counts[0, week] = by_school(staff.resistant.astype(np.int64))
         self._counts[1, week] = by_school(part.astype(np.int64))
         self._counts[2, week] = by_school((ADOPTS[stage] & ~part).astype(np.int64))
+        self._counts[3, week] = by_school((USES[stage] & part).astype(np.int64))
         k = staff.knowledge
         self._sums[0, week] = by_school(k)
         self._sums[1, week] = by_school(staff.quality)
@@ -220,6 +224,7 @@ class SchoolRecord:
             pupil_gain=self._sums[4, :t],
             hours=self.hours[:t].copy(),
             spread_users=self._counts[2, :t],
+            participants_using=self._counts[3, :t],
         )
         self._totals = (t, totals)
         return totals
