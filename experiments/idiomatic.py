@@ -605,12 +605,16 @@ class IdiomaticModel(mesa.Model):
         agents.shuffle_do("update_trust")
         # 11. outcomes
         agents.shuffle_do("record")
-        adopters = sum(a.stage in ADOPTS for a in agents)
-        spread = sum(a.stage in ADOPTS and not a.participant for a in agents)
-        others = self.n_staff - sum(a.participant for a in agents)
+        adopters = trialling = spread = participants = 0
+        for agent in agents:
+            adopts = agent.stage in ADOPTS
+            adopters += adopts
+            trialling += agent.stage == "trialling"
+            spread += adopts and not agent.participant
+            participants += agent.participant
         self.adopters.append(adopters)
-        self.users.append(adopters + sum(a.stage == "trialling" for a in agents))
-        self.spread.append(spread / max(others, 1))
+        self.users.append(adopters + trialling)
+        self.spread.append(spread / max(self.n_staff - participants, 1))
         self.week += 1
 
     def run(self) -> IdiomaticModel:
