@@ -540,7 +540,8 @@ class IdiomaticModel(mesa.Model):
                 if self.random.random() < p:
                     school.priorities += 1
         if any(school.in_sight for school in self.schools):
-            agents.shuffle_do("read_research")
+            if any(s.research_lead and s.in_sight and not s.out_of_sight for s in self.schools):
+                agents.shuffle_do("read_research")
             for school in self.schools:
                 if not school.in_sight:
                     continue
