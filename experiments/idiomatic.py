@@ -30,11 +30,14 @@ directive) and every mode (``none``, ``champions``, ``learning_conversations``, 
    failure (a lasting cut of distributed leadership); 11. pupil gains and weeks in stage.
 
 Its draws are Python's (``model.random``), so runs agree with the array model in distribution,
-not bit for bit (``tests/test_idiomatic.py`` compares mean uptake over seeds;
+not bit for bit (``tests/test_idiomatic.py`` compares mean uptake and use over seeds;
 ``tests/test_reference.py`` checks the array code against a per-agent reference that shares its
 draws). Where the array model draws a school year's business-as-usual events at once
 (Binomial(39, p) per person, in random weeks), this model draws each person's week with
-probability p: the same rate (two events in one week, rare, count once in both).
+probability p: the same rate (two events in one week, rare, count once in both). Perception is
+computed when it is used, so a new priority dilutes the signal in the week it arrives; the array
+model refreshes what staff perceive when exposure, sight or participants change and at the next
+week's calendar, so there a new priority may take effect a week later.
 
 Left out: the ``start_small``, ``broadcast`` and ``none`` strategies (refused: ConfigError),
 levers changed mid-run by the user (``set_lever``), the cost bookkeeping (hours) and the weekly
