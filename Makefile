@@ -48,10 +48,11 @@ WORKSHOP_HOST := 127.0.0.1
 endif
 PORT ?= 8765
 workshop: $(STAMP)
+	@if [ -n "$(NETWORK)" ]; then $(PY) -c 'import sys; from sim.workshop.session import check_network; sys.exit(check_network(sys.argv[1]))' "$(NETWORK)"; fi
 	@case "$(WORKSHOP_HOST)" in 127.*|localhost|::1) ;; \
 	  *) echo "warning: serving the workshop page on $(WORKSHOP_HOST):$(PORT), beyond this machine; anyone who can reach that address can use it (no login)" >&2 ;; \
 	esac
-	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(VENV)/bin/solara run sim/workshop/app.py \
+	PLN_WORKSHOP_NETWORK="$(NETWORK)" SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(VENV)/bin/solara run sim/workshop/app.py \
 	  --host $(WORKSHOP_HOST) --port $(PORT) --production --no-open
 
 patterns: $(STAMP)

@@ -272,10 +272,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_server():
+def _start_server(extra_env=None):
     port = _free_port()
     solara = Path(sys.executable).parent / "solara"
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", **(extra_env or {})}
     proc = subprocess.Popen(
         [str(solara), "run", "sim/workshop/app.py", "--host", "127.0.0.1"]
         + ["--port", str(port), "--production", "--no-open"],
@@ -691,3 +691,71 @@ def test_server_stops_on_sigterm_while_a_run_is_going(browser, server):
     seconds = _stop_server(server.proc)
     assert seconds < 10, f"the server took {seconds:.1f} s to stop"
     context.close()
+
+
+def test_a_network_given_at_start_is_offered_and_runs(tmp_path):
+    """make workshop NETWORK=folder: the page offers the imported schools as a scenario (its
+    levers, both sides, the many-runs band); a bad folder is refused in one line, exit 2."""
+    script = (
+        "from sim.workshop.session import CHOICES, Controls, WorkshopSession\n"
+        "from sim.workshop.many import run_band\n"
+        "assert 'from_files' in CHOICES['scenario']\n"
+        "c = Controls(scenario='from_files', side_by_side=True)\n"
+        "s = WorkshopSession(c)\n"
+        "assert s.error is None, s.error\n"
+        "m = s.models[0]\n"
+        "print(m.schools.n, m.staff.n, int(m.staff.participant.sum()))\n"
+        "s.step(39)\n"
+        "assert s.week == 39 and s.monitors(0).use_pct > 0\n"
+        "band = run_band(c, ['A', 'B'], n_seeds=4, n_jobs=1)\n"
+        "print(len(band.runs))\n"
+    )
+    env = {**os.environ, "PLN_WORKSHOP_NETWORK": str(ROOT / "examples" / "network")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    schools, staff, participants = map(int, done.stdout.split()[:3])
+    assert (schools, staff) == (3, 38) and participants > 0  # the example network's files
+    assert int(done.stdout.split()[3]) == 8  # 4 seeds x 2 sides
+    # without the variable the scenario is not offered
+    assert "from_files" not in CHOICES["scenario"]
+    # a folder without the files: one line, exit 2, before the page starts
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from sim.workshop.session import check_network; "
+            "sys.exit(check_network(sys.argv[1]))",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    lines = bad.stderr.strip().splitlines()
+    assert bad.returncode == 2 and len(lines) == 1 and "network.staff" in lines[0], bad.stderr
+
+
+@pytest.mark.browser
+def test_the_page_runs_a_network_given_at_start(browser):
+    """make workshop NETWORK=examples/network: choose "Your network", run a year."""
+    proc, url = _start_server({"PLN_WORKSHOP_NETWORK": str(ROOT / "examples" / "network")})
+    try:
+        context, page = _open(browser, url)
+        page.locator(".choice-scenario").click()
+        page.get_by_role("option", name="Your network (from its files)").click()
+        page.get_by_text("Your own schools").first.wait_for(timeout=30000)
+        page.wait_for_function(  # the example network's three schools are drawn
+            "(t => /School 3/.test(t) && !/School 4/.test(t))"
+            "(document.querySelector('.network-pic').textContent)",
+            timeout=30000,
+        )
+        _speed(page, "A month per picture")
+        _button(page, "To the end of this year").click()
+        _wait_week(page, 39)
+        assert "Traceback" not in page.inner_text("body")
+        _shot(page, "13_imported_network")
+        context.close()
+    finally:
+        _stop_server(proc)

@@ -9,7 +9,9 @@ it is tested without a browser (``tests/test_workshop.py``).
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,15 +41,52 @@ __all__ = [
     "scenario_config",
 ]
 
+#: The environment variable naming a folder of network files (``staff.csv``, ``ties.csv``,
+#: ``schools.csv``; docs/NETWORK_DATA.md) the page offers as the scenario ``from_files``
+#: (``make workshop NETWORK=folder`` sets it).
+NETWORK_ENV = "PLN_WORKSHOP_NETWORK"
+
+
+def page_network(folder: str | None = None) -> tuple[str, ...]:
+    """The ``network.*`` overrides of a folder of network files.
+
+    The folder defaults to the one the page was started with (:data:`NETWORK_ENV`); no folder
+    gives no overrides.
+    """
+    folder = os.environ.get(NETWORK_ENV, "") if folder is None else folder
+    if not folder:
+        return ()
+    return tuple(
+        f"network.{k}={Path(folder, k + '.csv').resolve()}" for k in ("staff", "ties", "schools")
+    )
+
+
+def scenario_overrides(scenario: str) -> tuple[str, ...]:
+    """Overrides a scenario needs beyond its preset: the page's network files for ``from_files``."""
+    return page_network() if scenario in NEEDS_FILES["scenario"] else ()
+
+
+def check_network(folder: str) -> int:
+    """Check a network folder before the page starts: 0, or 2 with a one-line error on stderr."""
+    import sys
+
+    try:
+        build_config("from_files", 0, page_network(folder))
+    except ConfigError as exc:  # the network files' errors included (NetworkDataError)
+        print(f"error: NETWORK={folder}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 #: Allowed values of every choice control (the page offers exactly these).
-#: Scenarios and policies that need an imported network's files are not offered.
 CHOICES = {
-    # Scenarios that need an imported network's files, and generated national systems (scenario
-    # england: 420,000 staff), are not offered: the page runs hand-listed schools live.
+    # Generated national systems (scenario england: 420,000 staff) are not offered: the page
+    # runs listed schools live. Scenarios that need an imported network's files are offered
+    # when the page was started with them (NETWORK_ENV).
     "scenario": tuple(
         o
         for o in available_options("scenario")
-        if o not in NEEDS_FILES["scenario"] and o != "england"
+        if o != "england" and (o not in NEEDS_FILES["scenario"] or page_network())
     ),
     "strategy": ("whole_staff", "start_small", "broadcast", "none"),
     "mode": tuple(MODES),
@@ -66,7 +105,9 @@ def scenario_config(scenario: str, seed: int = 0) -> Config:
     Its levers are the page's defaults. Per-school values the scenario gives as distributions
     are this seed's draws: the values the run uses.
     """
-    return draw_schools(build_config(scenario, seed, ()), copy_config=False)
+    return draw_schools(
+        build_config(scenario, seed, scenario_overrides(scenario)), copy_config=False
+    )
 
 
 @dataclass(frozen=True)
@@ -171,7 +212,8 @@ class Controls:
 
     def overrides(self, side: Side) -> list[str]:
         """Model overrides for one side, in the command line's vocabulary."""
-        out = [f"strategy={side.strategy}", f"mode={side.mode}", f"selection={side.selection}"]
+        out = [*scenario_overrides(self.scenario)]
+        out += [f"strategy={side.strategy}", f"mode={side.mode}", f"selection={side.selection}"]
         for key, value in self.levers:
             text = str(value).lower() if isinstance(value, bool) else str(value)
             out.append(f"{key}={text}")

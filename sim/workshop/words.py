@@ -24,6 +24,7 @@ OPTION_NAMES: dict[str, dict[str, str]] = {
         "rlc_trial": "Research Learning Communities trial: 5 primaries",
         "secondary_trust": "A trust of 6 secondary schools",
         "passive_dissemination": "Materials only, no network",
+        "from_files": "Your network (from its files)",
     },
     "strategy": {
         "whole_staff": "Whole-staff launch",
@@ -64,6 +65,8 @@ OPTION_HELP: dict[str, dict[str, str]] = {
         "departments.",
         "passive_dissemination": "Research materials are posted to the schools; nobody goes "
         "to a network (like the EEF 'Literacy Octopus' trial).",
+        "from_files": "Your own schools: the staff, advice ties and schools of the network files "
+        "the page was started with (make workshop NETWORK=folder).",
     },
     "strategy": {
         "whole_staff": "After the first workshop the whole staff is told and asked to try it; "
