@@ -43,7 +43,7 @@ import numpy as np
 import sim
 from sim import kernel, results
 from sim.config import Config
-from sim.fileio import atomic_path
+from sim.fileio import save_figure
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALES = (10_000, 50_000, 450_000)
@@ -151,9 +151,7 @@ def scaling_plot(rows: list[dict[str, float]], path: Path) -> Path:
     ax.legend()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
     return path
 
 

@@ -54,7 +54,7 @@ from experiments.exploration import (
     provenance_record,
 )
 from sim.config import Config, ConfigError
-from sim.fileio import atomic_path, write_json_atomic, write_text_atomic
+from sim.fileio import atomic_path, save_figure, write_json_atomic, write_text_atomic
 from sim.outcome_registry import counted
 
 __all__ = [
@@ -454,9 +454,7 @@ def posterior_figure(posterior: pd.DataFrame, params: pd.DataFrame, path: Path) 
         ax.axis("off")
     fig.suptitle("Posterior (bars) over the prior range (axis); median and 95% interval")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def targets_figure(targets: pd.DataFrame, path: Path) -> None:
@@ -485,9 +483,7 @@ def targets_figure(targets: pd.DataFrame, path: Path) -> None:
         ax.set_title(f"{r.target}: {r.outcome} ({r.arm})", fontsize=9)
     axes.ravel()[0].legend(fontsize=7, loc="upper right")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _nan(v: Any) -> bool:

@@ -50,7 +50,7 @@ from experiments.exploration import (
     run_design,
 )
 from sim.config import ConfigError, iter_params
-from sim.fileio import atomic_path, write_json_atomic, write_text_atomic
+from sim.fileio import atomic_path, save_figure, write_json_atomic, write_text_atomic
 from sim.outcome_registry import counted
 
 __all__ = ["DiscoverySettings", "build_settings", "find_box", "run_discovery", "main"]
@@ -342,9 +342,7 @@ def tradeoff_figure(box: Box, path: Path, title: str) -> None:
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _prim_frame(points: pd.DataFrame, space: Space) -> pd.DataFrame:

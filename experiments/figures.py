@@ -38,7 +38,7 @@ from scipy import stats  # noqa: E402
 
 from experiments.analysis import mean_interval  # noqa: E402
 from sim import outcome_registry as registry  # noqa: E402
-from sim.fileio import atomic_path  # noqa: E402
+from sim.fileio import save_figure  # noqa: E402
 from sim.outcome_registry import counted  # noqa: E402
 from sim.palette import STAGE_COLOURS  # noqa: E402
 
@@ -255,13 +255,7 @@ def _new_figure(width: float, height: float) -> plt.Figure:
 def _finish(fig: plt.Figure, path: str | os.PathLike, meta: Mapping[str, Any], data) -> Path:
     """Stamp, save atomically (temporary file, then rename) and close the figure."""
     fig.text(0.995, 0.005, stamp_text(meta, data), ha="right", va="bottom", fontsize=7, color="0.5")
-    path = Path(path)
-    try:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=DPI, format="png", facecolor="white")
-    finally:
-        plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=DPI, facecolor="white")
 
 
 def _require(df: pd.DataFrame, columns: Iterable[str], name: str) -> None:

@@ -30,7 +30,7 @@ import pandas as pd
 import sim
 from sim.compose import build_config
 from sim.config import ConfigError
-from sim.fileio import atomic_dir
+from sim.fileio import atomic_dir, save_figure
 from sim.population import STAGE_NAMES
 from sim.system import PHASES
 
@@ -133,8 +133,7 @@ def summary_figure(schools: pd.DataFrame, path: Path) -> None:
     right.set_title("Uptake by phase and disadvantage")
     right.legend()
     fig.tight_layout()
-    fig.savefig(path, format="png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def main(argv: list[str] | None = None) -> int:

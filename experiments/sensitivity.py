@@ -54,7 +54,7 @@ from experiments.exploration import (
 )
 from sim.compose import build_config
 from sim.config import ConfigError, iter_params
-from sim.fileio import atomic_path, write_json_atomic, write_text_atomic
+from sim.fileio import atomic_path, save_figure, write_json_atomic, write_text_atomic
 from sim.outcome_registry import counted
 from sim.system import generated
 
@@ -380,9 +380,7 @@ def morris_figure(table: pd.DataFrame, path: Path, label_top: int = 6) -> None:
         ax.axis("off")
     fig.suptitle("Morris screening: μ* against σ (dotted: σ = μ*)")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def sobol_figure(table: pd.DataFrame, path: Path) -> None:
@@ -411,9 +409,7 @@ def sobol_figure(table: pd.DataFrame, path: Path) -> None:
         ax.axis("off")
     fig.suptitle("Sobol indices with 95% bootstrap intervals")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _md_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:

@@ -35,7 +35,7 @@ from experiments.exploration import (
     settings_dict,
 )
 from sim.config import ConfigError
-from sim.fileio import atomic_path, write_json_atomic, write_text_atomic
+from sim.fileio import atomic_path, save_figure, write_json_atomic, write_text_atomic
 
 __all__ = ["OUTCOMES", "split_overrides", "run_uncertainty", "decompose", "main"]
 
@@ -181,9 +181,7 @@ def _figure(rows: pd.DataFrame, columns: list[str], path: Path) -> None:
         ax.set_xlabel("posterior draw (sorted)")
     axes.ravel()[0].legend(fontsize=7)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _report(s, own, table, n_rows, seconds, meta) -> str:

@@ -47,7 +47,7 @@ import pandas as pd
 
 from sim.compose import build_config
 from sim.config import Config, ConfigError
-from sim.fileio import atomic_dir, atomic_path, write_text_atomic
+from sim.fileio import atomic_dir, atomic_path, save_figure, write_text_atomic
 from sim.network_import import NetworkData, describe, read_network
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -420,9 +420,7 @@ def draw_maps(
         fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.92, hspace=0.15, wspace=0.05)
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in sid)
         path = folder / f"map_{safe}.png"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=110, format="png")
-        plt.close(fig)
+        save_figure(fig, path)
         out[sid] = path
     return out
 

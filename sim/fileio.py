@@ -18,7 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "atomic_dir", "write_text_atomic", "write_json_atomic", "current_umask"]
+__all__ = [
+    "atomic_path",
+    "atomic_dir",
+    "write_text_atomic",
+    "write_json_atomic",
+    "save_figure",
+    "current_umask",
+]
 
 
 def current_umask() -> int:
@@ -95,3 +102,15 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:
     """Write ``data`` as indented JSON to ``path`` atomically and return the path."""
     return write_text_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 110, **savefig: Any) -> Path:
+    """Save a matplotlib figure as a PNG atomically, then close it (also when saving fails)."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, format="png", **savefig)
+    finally:
+        plt.close(fig)
+    return Path(path)
