@@ -18,17 +18,29 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
      and moves know-how), so computing them in the same pass gives exactly what Decision would
      compute after it.
 
-2. :func:`trust_pass` is the per-tie half of :class:`sim.processes.TrustUpdate` (step 9): trust
+2. :func:`decision_pass` is :meth:`sim.processes.Decision.step` (step 7) per slot: readiness from
+   its terms, resistance under pressure, persuasion, acting and trying anyway, each draw
+   computed inline only where it can matter.
+
+3. :func:`practice_pass` is :meth:`sim.processes.Practice.step` (step 8) per slot: the share of
+   how-to support that reaches trialling staff, quality growth or decay, adoption, failed trials,
+   embedding and lapse.
+
+4. :func:`trust_pass` is the per-tie half of :class:`sim.processes.TrustUpdate` (step 9): trust
    closes a share of its gap on helpful ties of staff who progressed, and falls on failed
    trialists' ties to those who encouraged them.
 
-3. :func:`school_totals` adds up the week's per-school totals of the record
+5. :func:`school_totals` adds up the week's per-school totals of the record
    (:class:`sim.processes.outcomes.SchoolRecord`) in one pass over the staff; counts are exact,
    float sums agree with numpy's to rounding (numpy's ``reduceat`` sums in blocks).
 
 The processes call these through small hooks (:func:`conversation`, :func:`readiness_sums`,
-:func:`trust_update`) when :func:`enabled` is true; otherwise they run their numpy code, which
-stays the reference. Every sum is accumulated in the same order as ``numpy.bincount`` does
+:func:`trust_update`) or directly (Decision, Practice) when :func:`enabled` is true; otherwise
+they run their numpy code, which stays the reference. At New Forest's size (86 staff) a week is
+a few microseconds of arithmetic and mostly Python overhead, so the passes also save the dozens
+of small numpy calls per process; the random keys are passed as the stream's table of keys and
+the week (:meth:`sim.rng.Streams.keys`), stage codes as Python ints: Numba's dispatcher takes
+numpy scalars slowly (microseconds each). Every sum is accumulated in the same order as ``numpy.bincount`` does
 (ties in seeker order), in float64 (the state whose rounding the per-agent reference must match
 bit for bit; the indices are int32), so both paths give bit-identical results
 (``tests/test_kernel.py``). Functions are compiled on first use and cached on disk
@@ -60,7 +72,9 @@ __all__ = [
     "backend",
     "conversation",
     "converse_pass",
+    "decision_pass",
     "enabled",
+    "practice_pass",
     "readiness_sums",
     "school_totals",
     "trust_pass",
@@ -119,8 +133,12 @@ def uniform_at(key: np.uint64, index: np.int64) -> float:
 
 
 @njit(cache=True, nogil=True)
-def uniforms_at(key: np.uint64, index):
-    """:func:`sim.rng.uniforms` compiled: the same values, without numpy's temporaries."""
+def uniforms_at(keys, week, index):
+    """:func:`sim.rng.uniforms` compiled: the same values, without numpy's temporaries.
+
+    ``keys`` is the stream's key table (:meth:`sim.rng.Streams.keys`), ``keys[week]`` the key.
+    """
+    key = keys[week]
     out = np.empty(len(index))
     for i in range(len(index)):
         out[i] = uniform_at(key, index[i])
@@ -133,7 +151,8 @@ def converse_pass(
     adviser,
     trust,
     contact_scale,
-    key,
+    keys,
+    week,
     stage,
     knowledge,
     resistant,
@@ -157,6 +176,7 @@ def converse_pass(
     colleagues' state use the state at the start of the pass (synchronous).
     """
     n = len(ptr) - 1
+    key = keys[week]
     new_knowledge = np.empty(n)
     heard = np.zeros(n, dtype=np.bool_)
     # Per person, once: what colleagues see of their practice, and whether they pass the
@@ -280,6 +300,173 @@ def school_totals(
         sums_out[4, s] = gain
 
 
+@njit(cache=True, nogil=True)
+def decision_pass(
+    stage,
+    resistant,
+    pressured,
+    seen,
+    social_weight,
+    formal_term,
+    support_weight,
+    knowledge,
+    threshold,
+    trust_in_leaders,
+    has_time,
+    may_move,
+    may_interest,
+    may_try_anyway,
+    resistance_margin,
+    resistance_rate,
+    relapse_margin,
+    resistance_exit,
+    p_act,
+    noise_enabled,
+    noise_rate,
+    keys_resist,
+    keys_act,
+    keys_noise,
+    week,
+    interested,
+    trialling,
+    lapsed,
+    new_resistant,
+):
+    """:meth:`sim.processes.Decision.step` for every slot, in one pass.
+
+    Readiness ``R_i`` from its terms (``seen`` is ``sum_j w_ij shown_j``), then resistance
+    under pressure, persuasion, acting (``p_act``, or for certain when pressured) and trying
+    anyway (noise), with each draw computed inline only where it can matter. Updates ``stage`` in
+    place and writes ``new_resistant``; returns False (and changes nothing) when nobody is in a
+    stage that may move, as the numpy path does.
+    """
+    n = len(stage)
+    anyone = False
+    for i in range(n):
+        if may_move[stage[i]]:
+            anyone = True
+            break
+    if not anyone:
+        return False
+    key_resist, key_act, key_noise = keys_resist[week], keys_act[week], keys_noise[week]
+    for i in range(n):
+        st = stage[i]
+        ready = seen[i] * social_weight[i] + formal_term[i] + support_weight[i] * knowledge[i]
+        theta = threshold[i]
+        resisting = resistant[i]
+        if (
+            not resisting
+            and pressured[i]
+            and may_move[st]
+            and ready < theta - resistance_margin
+            and uniform_at(key_resist, i) < resistance_rate * (1.0 - trust_in_leaders[i])
+        ):
+            resisting = True
+        if resisting:
+            need = theta + resistance_exit
+        elif st == lapsed:
+            need = theta + relapse_margin
+        else:
+            need = theta
+        persuaded = ready >= need
+        if persuaded and not pressured[i]:
+            persuaded = uniform_at(key_act, i) < p_act
+        can_try = has_time[i] and not resisting
+        new = st
+        if persuaded and (may_interest[st] or resisting):
+            new = interested
+        if (persuaded and can_try and st == interested) or (
+            noise_enabled
+            and can_try
+            and may_try_anyway[st]
+            and uniform_at(key_noise, i) < noise_rate  # drawn only where it can matter
+        ):
+            new = trialling
+        stage[i] = new
+        new_resistant[i] = resisting and not persuaded
+    return True
+
+
+@njit(cache=True, nogil=True)
+def practice_pass(
+    stage,
+    stage_at_start,
+    stage_weeks,
+    quality,
+    fit,
+    knowledge,
+    depth_term,
+    support,
+    school,
+    participant,
+    capacity,
+    reach,
+    can_embed,
+    h_user,
+    h_embedded,
+    uses,
+    keep,
+    q_adopt,
+    q_embed,
+    trial_weeks_max,
+    embed_weeks,
+    per_room,
+    keys,
+    week,
+    trialling,
+    adopted,
+    embedded,
+    lapsed,
+    failed,
+):
+    """:meth:`sim.processes.Practice.step` for every slot, in two passes.
+
+    First the demand for how-to support in each school (trialling non-participants), then per
+    slot: the share of support that reaches them (:meth:`~sim.processes.Practice._coverage`),
+    quality growth or decay, adoption, a failed trial, embedding and lapse (a draw for users
+    only). Updates ``stage`` in place, writes ``failed``; returns the new quality and whether
+    anyone uses the practice.
+    """
+    n = len(stage)
+    key = keys[week]
+    demand = np.zeros(len(capacity), dtype=np.int64)
+    any_user = False
+    for i in range(n):
+        st = stage[i]
+        any_user |= uses[st]
+        if st == trialling and not participant[i]:
+            demand[school[i]] += 1
+    share = np.empty(len(capacity))
+    for s in range(len(capacity)):
+        share[s] = min(capacity[s] / max(demand[s], 1), 1.0)
+    new_quality = np.empty(n)
+    for i in range(n):
+        st = stage[i]
+        q = quality[i]
+        if not uses[st]:
+            new_quality[i] = q * keep
+            failed[i] = False
+            continue
+        # Growth, paced by know-how, capped by fit; (0.5 H) * 1.0 == 0.5 H where not asking.
+        coverage = share[school[i]] * reach[i] if st == trialling and not participant[i] else 1.0
+        growth = depth_term[i] * (0.5 + 0.5 * support[i] * coverage) * knowledge[i]
+        q = q + growth * max(fit[i] - q, 0.0)
+        new_quality[i] = q
+        weeks_in = stage_weeks[i] if st == stage_at_start[i] else 0
+        to_adopt = st == trialling and q >= q_adopt
+        fails = st == trialling and not to_adopt and weeks_in + 1 >= trial_weeks_max
+        to_embed = st == adopted and can_embed[i] and q >= q_embed and weeks_in >= embed_weeks
+        hazard = (h_embedded[i] if st == embedded else h_user[i]) * (1.0 - q) * per_room
+        failed[i] = fails
+        if fails or uniform_at(key, i) < hazard:
+            stage[i] = lapsed
+        elif to_adopt:
+            stage[i] = adopted
+        elif to_embed:
+            stage[i] = embedded
+    return new_quality, any_user
+
+
 # ------------------------------------------------------------------------------------------
 # Hooks called by the processes
 # ------------------------------------------------------------------------------------------
@@ -308,7 +495,6 @@ def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> N
     m = process.model
     staff, ties = m.staff, m.ties
     m.streams.check_size("conversation.contact", ties.n)
-    key = np.uint64(m.streams.key("conversation.contact", week))
     active = np.empty(ties.n, dtype=np.bool_)
     helpful = np.empty(ties.n, dtype=np.bool_)
     seen = np.empty(staff.n)
@@ -320,7 +506,8 @@ def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> N
         ties.adviser,
         ties.trust,
         process.contact_scale,
-        key,
+        m.streams.keys("conversation.contact", week),
+        week,
         staff.stage,
         staff.knowledge,
         staff.resistant,
@@ -330,8 +517,8 @@ def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> N
         visibility,
         decision.d.resistant_influence,
         process.rate,
-        np.int8(unaware),
-        np.int8(aware),
+        int(unaware),
+        int(aware),
         active,
         helpful,
         seen,

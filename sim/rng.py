@@ -123,10 +123,15 @@ def uniforms(key: int, index: np.ndarray) -> np.ndarray:
 
 #: The compiled form of :func:`uniforms` and whether it is in use (set by :mod:`sim.kernel`).
 _compiled: tuple | None = None
+#: Weeks of keys :meth:`Streams.keys` computes at once (a 3-year run is 117 weeks).
+KEY_BLOCK_WEEKS = 128
 
 
 def use_compiled(function, in_use) -> None:
-    """Register a compiled :func:`uniforms` (``function(key, index)``) used while ``in_use()``."""
+    """Register a compiled :func:`uniforms` used while ``in_use()``.
+
+    ``function(keys, week, index)`` takes the stream's key table (:meth:`Streams.keys`).
+    """
     global _compiled
     _compiled = (function, in_use)
 
@@ -142,7 +147,7 @@ class Streams:
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
         self._sizes: dict[str, int] = {}
-        self._bases: dict[str, int] = {}
+        self._tables: dict[str, np.ndarray] = {}
         self._index: dict[int, np.ndarray] = {}
 
     def setup(self, name: str) -> np.random.Generator:
@@ -158,12 +163,22 @@ class Streams:
         keys = stream_keys(self.seed, stream_id("setup:" + name), units)
         return uniform_table(keys, count)
 
+    def keys(self, name: str, week: int) -> np.ndarray:
+        """The keys of stream ``name`` for weeks ``0, 1, ...`` (uint64), up to ``week`` at least.
+
+        Computed for a block of weeks at once (``stream_keys``, the same values as
+        :func:`stream_key`), so a week's key is a look-up. The compiled kernel takes the table and
+        the week: a uint64 scalar would cost more to pass into it than the work it does.
+        """
+        table = self._tables.get(name)
+        if table is None or week >= len(table):
+            weeks = np.arange(max(KEY_BLOCK_WEEKS, 2 * week + 1))
+            table = self._tables[name] = stream_keys(self.seed, stream_id(name), weeks)
+        return table
+
     def key(self, name: str, week: int) -> int:
         """The counter-based generator's key for ``week`` of stream ``name``."""
-        base = self._bases.get(name)
-        if base is None:  # the seed and stream part, computed once per stream
-            base = self._bases[name] = stream_base(self.seed, stream_id(name))
-        return _week_key(base, week)
+        return int(self.keys(name, week)[week])
 
     def check_size(self, name: str, size: int) -> None:
         """A stream keeps one size for the whole run (slots and edges are permanent)."""
@@ -171,11 +186,11 @@ class Streams:
         if known != size:
             raise ValueError(f"stream {name!r} was used with size {known}, now {size}")
 
-    @staticmethod
-    def _uniforms(key: int, index: np.ndarray) -> np.ndarray:
+    def _uniforms(self, name: str, week: int, index: np.ndarray) -> np.ndarray:
+        table = self.keys(name, week)
         if _compiled is not None and _compiled[1]():  # the compiled path (the same values)
-            return _compiled[0](np.uint64(key), index)
-        return uniforms(key, index)
+            return _compiled[0](table, week, index)
+        return uniforms(int(table[week]), index)
 
     def uniform(self, name: str, week: int, size: int) -> np.ndarray:
         """Uniforms on [0, 1) for ``week`` of stream ``name``, one per index ``0..size-1``.
@@ -186,7 +201,7 @@ class Streams:
         index = self._index.get(size)
         if index is None:
             index = self._index[size] = np.arange(size, dtype=np.int64)
-        return self._uniforms(self.key(name, week), index)
+        return self._uniforms(name, week, index)
 
     def uniform_at(self, name: str, week: int, size: int, index: np.ndarray) -> np.ndarray:
         """The values :meth:`uniform` gives at ``index`` only (the rest are not computed).
@@ -195,4 +210,4 @@ class Streams:
         generator is counter-based, so drawing only what is needed changes nothing.
         """
         self.check_size(name, size)
-        return self._uniforms(self.key(name, week), np.asarray(index, dtype=np.int64))
+        return self._uniforms(name, week, np.asarray(index, dtype=np.int64))

@@ -43,8 +43,9 @@ def test_traits_and_networks_are_identical_across_arms(overrides):
 class _LoggingStreams(Streams):
     """Streams that remember every (stream, week) draw handed out.
 
-    The compiled kernel (sim.kernel) computes its draws inline from the stream-week's key, so
-    keys are logged too: the draws are a pure function of the key and the index.
+    The compiled kernel (sim.kernel) computes its draws inline from the stream-week's key (it
+    takes the stream's table of keys and the week), so keys are logged too: the draws are a pure
+    function of the key and the index.
     """
 
     def __init__(self, seed):
@@ -56,10 +57,10 @@ class _LoggingStreams(Streams):
         self.log[(name, week)] = values.copy()
         return values
 
-    def key(self, name, week):
-        key = super().key(name, week)
-        self.log[("key", name, week)] = np.array([key], dtype=np.uint64)
-        return key
+    def keys(self, name, week):
+        table = super().keys(name, week)
+        self.log[("key", name, week)] = table[week : week + 1].copy()
+        return table
 
 
 def _run_logging(overrides, seed=11):

@@ -10,7 +10,7 @@ import pytest
 import sim
 from sim import kernel
 from sim.compose import build_config
-from sim.rng import Streams, stream_key, uniforms
+from sim.rng import Streams, stream_id, stream_key, uniforms
 
 FIELDS = (
     "stage",
@@ -42,6 +42,17 @@ def test_inline_draws_equal_vectorised_draws():
         got = np.array([kernel.uniform_at(np.uint64(key), int(i)) for i in index])
         assert np.array_equal(got, expected)
         assert ((expected >= 0) & (expected < 1)).all()
+
+
+def test_key_tables_equal_stream_keys():
+    """Streams.keys (a block of weeks at once, numpy) == stream_key (one week, Python ints)."""
+    streams = Streams(2**40 + 3)
+    for name in ("decision.act", "practice.lapse"):
+        table = streams.keys(name, 300)  # beyond the first block: the table grows
+        assert len(table) > 300 and table.dtype == np.uint64
+        for week in (0, 1, 116, 127, 128, 300):
+            assert int(table[week]) == stream_key(streams.seed, stream_id(name), week)
+            assert streams.key(name, week) == int(table[week])
 
 
 def test_draws_look_uniform():

@@ -252,6 +252,14 @@ class Decision(Process):
 
     def readiness(self) -> np.ndarray:
         """Readiness of every slot this week (see the class docstring)."""
+        seen = self._seen()
+        staff = self.model.staff
+        return (
+            seen * self._social_weight + self._formal_term + self._support_weight * staff.knowledge
+        )
+
+    def _seen(self) -> np.ndarray:
+        """``sum_j w_ij shown_j`` per slot; brings the cached readiness terms up to date."""
         m, d = self.model, self.d
         staff, ties, now = m.staff, m.ties, m.now
         # Terms that change only when perception, trust or participants change are cached on
@@ -275,21 +283,70 @@ class Decision(Process):
             seen = np.bincount(
                 ties.seeker, weights=ties.trust * shown[ties.adviser], minlength=staff.n
             )
-        return (
-            seen * self._social_weight + self._formal_term + self._support_weight * staff.knowledge
+        return seen
+
+    def _refresh_time(self) -> None:
+        m = self.model
+        if m.stamp("free_hours") != self._hours_key:
+            self._hours_key = m.stamp("free_hours")
+            self.has_time = m.free_hours >= self.d.trial_hours
+
+    def _step_compiled(self, week: int) -> None:
+        """:meth:`step` through the compiled pass (:func:`sim.kernel.decision_pass`)."""
+        m, d = self.model, self.d
+        staff, streams = m.staff, m.streams
+        n = staff.n
+        self._refresh_time()
+        seen = self._seen()
+        for name in ("decision.resistance", "decision.act", "decision.noise"):
+            streams.check_size(name, n)
+        resistant = np.empty(n, dtype=bool)
+        moved = kernel.decision_pass(
+            staff.stage,
+            staff.resistant,
+            m.now.pressured,
+            seen,
+            self._social_weight,
+            self._formal_term,
+            self._support_weight,
+            staff.knowledge,
+            staff.threshold,
+            staff.trust_in_leaders,
+            self.has_time,
+            self.may_move,
+            self.may_interest,
+            self.may_try_anyway,
+            d.resistance_margin,
+            d.resistance_rate,
+            d.relapse_margin,
+            d.resistance_exit,
+            d.p_act,
+            d.noise_enabled,
+            d.noise_rate,
+            streams.keys("decision.resistance", week),
+            streams.keys("decision.act", week),
+            streams.keys("decision.noise", week),
+            week,
+            int(Stage.INTERESTED),
+            int(Stage.TRIALLING),
+            int(Stage.LAPSED),
+            resistant,
         )
+        if moved:
+            staff.resistant = resistant
 
     def step(self, week: int) -> None:
         """Resist, or move ready staff on."""
+        if kernel.enabled():  # the same arithmetic and draws, compiled (sim.kernel)
+            self._step_compiled(week)
+            return
         m, d = self.model, self.d
         staff = m.staff
         n = staff.n
         stage = staff.stage
         if not self.may_move[stage].any():
             return
-        if m.stamp("free_hours") != self._hours_key:
-            self._hours_key = m.stamp("free_hours")
-            self.has_time = m.free_hours >= d.trial_hours
+        self._refresh_time()
         ready = self.readiness()
         resisting = staff.resistant
         pressured = m.now.pressured

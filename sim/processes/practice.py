@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import kernel
 from sim.params import ConfigError, Section, param
 from sim.population import Stage
 from sim.processes.base import Process
@@ -261,6 +262,32 @@ class Practice(Process):
         }
         self._growth_key = None
 
+    def _support_capacity(self) -> None:
+        """Refresh how much support each school's participants can give, and who they reach.
+
+        ``_capacity``: trialling colleagues each school's participants can support at a time
+        (more of them lead support where leadership is distributed); ``_reach``: 1 for staff
+        who ask a participant for advice, ``support_reach_untied`` for the rest (see
+        :meth:`_coverage`). Recomputed only when participants or distributed leadership change.
+        """
+        m = self.model
+        staff = m.staff
+        key = (staff.version("participant"), m.stamp("distributed"))
+        if key != self._capacity_key:  # supporters (distributed leadership can change weekly)
+            self._capacity_key = key
+            supporters = np.bincount(staff.school[staff.participant], minlength=m.schools.n)
+            self._capacity = (
+                supporters * (0.5 + 0.5 * m.distributed) * self.cfg.supported_per_supporter
+            )
+        key = staff.version("participant")
+        if key != self._tied_key:  # who asks a participant for advice (a pass over the ties)
+            self._tied_key = key
+            ties = m.ties
+            tied = np.bincount(
+                ties.seeker, weights=staff.participant[ties.adviser], minlength=staff.n
+            )
+            self._reach = np.where(tied > 0, 1.0, self.cfg.support_reach_untied)
+
     def _coverage(self, stage: np.ndarray) -> np.ndarray | None:
         """Share of the school's how-to support that reaches each person this week.
 
@@ -280,27 +307,82 @@ class Practice(Process):
         asking = (stage == Stage.TRIALLING) & ~staff.participant
         if not asking.any():
             return None
-        key = (staff.version("participant"), m.stamp("distributed"))
-        if key != self._capacity_key:  # supporters (distributed leadership can change weekly)
-            self._capacity_key = key
-            supporters = np.bincount(staff.school[staff.participant], minlength=m.schools.n)
-            self._capacity = (
-                supporters * (0.5 + 0.5 * m.distributed) * self.cfg.supported_per_supporter
-            )
-        key = staff.version("participant")
-        if key != self._tied_key:  # who asks a participant for advice (a pass over the ties)
-            self._tied_key = key
-            ties = m.ties
-            tied = np.bincount(
-                ties.seeker, weights=staff.participant[ties.adviser], minlength=staff.n
-            )
-            self._reach = np.where(tied > 0, 1.0, self.cfg.support_reach_untied)
+        self._support_capacity()
         demand = np.bincount(staff.school[asking], minlength=m.schools.n)
         share = np.minimum(self._capacity / np.maximum(demand, 1), 1.0)
         return np.where(asking, share[staff.school] * self._reach, 1.0)
 
+    def _refresh(self) -> None:
+        """Bring the terms derived from levers, perception and leadership up to date."""
+        m, cfg = self.model, self.cfg
+        key = (m.stamp("free_hours"), m.levers.version)
+        if key != self._hours_key:
+            self._hours_key = key
+            self._refresh_time()
+        key = m.version("perception")
+        if key != self._growth_key:
+            self._growth_key = key
+            self._depth = self.growth_base * m.now.depth
+            self._growth = self._depth * (0.5 + 0.5 * m.now.support)
+        if m.stamp("distributed") != self._routine_key:  # leaders may take control back
+            self._routine_key = m.stamp("distributed")
+            routine = (m.levers.formalisation >= cfg.routine_level) | (
+                m.distributed >= cfg.routine_level
+            )
+            self.can_embed = routine[m.staff.school]
+
+    def _step_compiled(self, week: int) -> None:
+        """:meth:`step` through the compiled pass (:func:`sim.kernel.practice_pass`)."""
+        m, cfg = self.model, self.cfg
+        staff, now = m.staff, m.now
+        self._refresh()
+        self._support_capacity()
+        n = staff.n
+        m.streams.check_size("practice.lapse", n)
+        h_user, h_embedded = self.hazard[now.support_ended]
+        failed = np.empty(n, dtype=bool)
+        quality, any_user = kernel.practice_pass(
+            staff.stage,
+            now.stage_at_start,
+            staff.stage_weeks,
+            staff.quality,
+            staff.fit,
+            staff.knowledge,
+            self._depth,
+            now.support,
+            staff.school,
+            staff.participant,
+            self._capacity,
+            self._reach,
+            self.can_embed,
+            h_user,
+            h_embedded,
+            USES,
+            1.0 - cfg.quality_decay,
+            cfg.q_adopt,
+            cfg.q_embed,
+            cfg.trial_weeks_max,
+            cfg.embed_weeks,
+            self._per_room,
+            m.streams.keys("practice.lapse", week),
+            week,
+            int(Stage.TRIALLING),
+            int(Stage.ADOPTED),
+            int(Stage.EMBEDDED),
+            int(Stage.LAPSED),
+            failed,
+        )
+        if any_user:
+            staff.quality = quality
+            now.failed_trials = failed
+        elif staff.quality.any():  # nobody practises: quality only decays (as below)
+            staff.quality = quality
+
     def step(self, week: int) -> None:
         """Practise, advance and lapse."""
+        if kernel.enabled():  # the same arithmetic and draws, compiled (sim.kernel)
+            self._step_compiled(week)
+            return
         m, cfg = self.model, self.cfg
         staff, now = m.staff, m.now
         stage, q = staff.stage, staff.quality
@@ -309,21 +391,7 @@ class Practice(Process):
             if q.any():
                 staff.quality = q * (1.0 - cfg.quality_decay)
             return
-        key = (m.stamp("free_hours"), m.levers.version)
-        if key != self._hours_key:
-            self._hours_key = key
-            self._refresh_time()
-        key = m.version("perception")
-        if key != self._growth_key:
-            self._growth_key = key
-            self._depth = self.growth_base * now.depth
-            self._growth = self._depth * (0.5 + 0.5 * now.support)
-        if m.stamp("distributed") != self._routine_key:  # leaders may take control back
-            self._routine_key = m.stamp("distributed")
-            routine = (m.levers.formalisation >= cfg.routine_level) | (
-                m.distributed >= cfg.routine_level
-            )
-            self.can_embed = routine[staff.school]
+        self._refresh()
         keep = 1.0 - cfg.quality_decay
         coverage = self._coverage(stage)
         # Understanding paces enactment: growth scales with the person's knowledge; fit caps it.
