@@ -223,27 +223,46 @@ def converse_pass(
 
 
 @njit(cache=True, nogil=True)
-def trust_pass(ptr, adviser, trust, helpful, progressed, failed, encouraged, gain, loss):
-    """Trust on every tie after this week's help and failures (a new array).
+def trust_pass(
+    ptr,
+    adviser,
+    trust,
+    helpful,
+    stage,
+    stage_at_start,
+    participant,
+    uses,
+    lapsed,
+    failed,
+    gain,
+    loss,
+):
+    """Trust on every tie after this week's help and failures, updated in place.
 
-    Returns the new trust and whether any tie was helpful to someone who progressed (the
-    numpy path keeps the old array only when no tie was and no trial failed).
+    Who progressed (changed stage this week other than by lapsing, or uses the practice) and who
+    encouraged a failed trial (uses the practice or took part in the PLN) are read per slot in
+    the same pass. Returns whether trust changed (the numpy path assigns a new array when a
+    tie was helpful to someone who progressed or a trial failed; the caller then bumps the
+    version of ``ties.trust``).
     """
     n = len(ptr) - 1
-    out = np.empty_like(trust)
     changed = False
     for i in range(n):
-        up_i = progressed[i]
+        st = stage[i]
+        up_i = uses[st] or (st != stage_at_start[i] and st != lapsed)
         down_i = failed[i]
+        changed |= down_i
         for e in range(ptr[i], ptr[i + 1]):
             w = trust[e]
             if up_i and helpful[e]:
                 w = w + gain * (1 - w)
                 changed = True
-            if down_i and encouraged[adviser[e]]:
-                w = w * (1 - loss)
-            out[e] = w
-    return out, changed
+            if down_i:
+                j = adviser[e]
+                if uses[stage[j]] or participant[j]:
+                    w = w * (1 - loss)
+            trust[e] = w
+    return changed
 
 
 @njit(cache=True, nogil=True)
@@ -547,21 +566,24 @@ def readiness_sums(model: KnowledgeMobilisationModel, week: int) -> np.ndarray |
     return sums.seen
 
 
-def trust_update(model: KnowledgeMobilisationModel, progressed, failed, encouraged, cfg):
-    """Tie trust after this week (:class:`sim.processes.TrustUpdate`); None if unchanged."""
-    ties = model.ties
-    new, changed = trust_pass(
+def trust_update(model: KnowledgeMobilisationModel, uses, lapsed: int, cfg) -> None:
+    """Tie trust after this week (:class:`sim.processes.TrustUpdate`), updated in place."""
+    staff, ties, now = model.staff, model.ties, model.now
+    if trust_pass(
         model.tie_ptr,
         ties.adviser,
         ties.trust,
-        model.now.helpful_ties,
-        progressed,
-        failed,
-        encouraged,
+        now.helpful_ties,
+        staff.stage,
+        now.stage_at_start,
+        staff.participant,
+        uses,
+        lapsed,
+        now.failed_trials,
         cfg.gain,
         cfg.loss,
-    )
-    return new if changed or failed.any() else None
+    ):
+        ties.touch("trust")
 
 
 rng.use_compiled(uniforms_at, enabled)  # whole stream-weeks too, when the kernel is in use

@@ -75,19 +75,16 @@ class TrustUpdate(Process):
         """Update tie trust and trust in leaders."""
         m = self.model
         staff, ties, now = m.staff, m.ties, m.now
-        stage = staff.stage
-        using = USES[stage]
-        changed = (stage != now.stage_at_start) & (stage != Stage.LAPSED)
-        progressed = changed | using
         if kernel.enabled():  # the per-tie update, compiled (sim.kernel)
             failed = now.failed_trials
             if failed.any():
                 self._leaders_respond(week, failed)
-            encouraged = using | staff.participant
-            new = kernel.trust_update(m, progressed, failed, encouraged, m.config.trust)
-            if new is not None:
-                ties.trust = new
+            kernel.trust_update(m, USES, int(Stage.LAPSED), m.config.trust)
             return
+        stage = staff.stage
+        using = USES[stage]
+        changed = (stage != now.stage_at_start) & (stage != Stage.LAPSED)
+        progressed = changed | using
         up = now.helpful_ties & progressed[ties.seeker]
         any_up = up.any()
         failed = now.failed_trials
