@@ -30,7 +30,8 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
    closes a share of its gap on helpful ties of staff who progressed, and falls on failed
    trialists' ties to those who encouraged them.
 
-5. :func:`school_totals` adds up the week's per-school totals of the record
+5. :func:`outcomes_pass` and :func:`school_totals` are :class:`sim.processes.Outcomes` (step
+   10): pupil gains and weeks in stage per slot, then the week's per-school totals of the record
    (:class:`sim.processes.outcomes.SchoolRecord`) in one pass over the staff; counts are exact,
    float sums agree with numpy's to rounding (numpy's ``reduceat`` sums in blocks).
 
@@ -74,6 +75,7 @@ __all__ = [
     "converse_pass",
     "decision_pass",
     "enabled",
+    "outcomes_pass",
     "practice_pass",
     "readiness_sums",
     "school_totals",
@@ -150,7 +152,7 @@ def converse_pass(
     ptr,
     adviser,
     trust,
-    contact_scale,
+    contact_scale_of_seeker,
     keys,
     week,
     stage,
@@ -191,6 +193,7 @@ def converse_pass(
         talker[j] = talks[stage[j]] and not resistant[j]
     for i in range(n):
         k_i = knowledge[i]
+        contact_i = contact_scale_of_seeker[i]  # a tie's contact scale is its seeker school's
         gain = 0.0
         weight = 0.0
         seen_i = 0.0
@@ -203,7 +206,7 @@ def converse_pass(
             seen_i += w * shown[j]
             # Branch-free: the draw is 50:50 often enough that a branch would mispredict.
             # Adding 0.0 where a tie is not helpful leaves the sums bit-identical to numpy's.
-            is_active = uniform_at(key, e) < min(contact_scale[e] * w, 1.0)
+            is_active = uniform_at(key, e) < min(contact_i * w, 1.0)
             hears |= is_active & talker[j]
             gap = knowledge[j] - k_i
             is_helpful = is_active & (gap > 0) & gives[j]
@@ -266,6 +269,23 @@ def trust_pass(
 
 
 @njit(cache=True, nogil=True)
+def outcomes_pass(stage, stage_at_start, quality, pupil_gain, stage_weeks, uses, offset, rate):
+    """The per-slot half of :meth:`sim.processes.Outcomes.step` (new arrays).
+
+    Classes of users gain ``rate * q`` plus the stage's offset (the trial dip); weeks in stage
+    count up, or restart at 0 for those whose stage changed this week.
+    """
+    n = len(stage)
+    gain = np.empty(n)
+    weeks = np.empty_like(stage_weeks)
+    for i in range(n):
+        st = stage[i]
+        gain[i] = pupil_gain[i] + (rate * quality[i] + offset[st]) if uses[st] else pupil_gain[i]
+        weeks[i] = stage_weeks[i] + 1 if st == stage_at_start[i] else 0
+    return gain, weeks
+
+
+@njit(cache=True, nogil=True)
 def school_totals(
     first_slot,
     stage,
@@ -325,7 +345,8 @@ def decision_pass(
     resistant,
     pressured,
     seen,
-    social_weight,
+    trust_total,
+    w_social,
     formal_term,
     support_weight,
     knowledge,
@@ -353,7 +374,8 @@ def decision_pass(
 ):
     """:meth:`sim.processes.Decision.step` for every slot, in one pass.
 
-    Readiness ``R_i`` from its terms (``seen`` is ``sum_j w_ij shown_j``), then resistance
+    Readiness ``R_i`` from its terms (``seen`` is ``sum_j w_ij shown_j``, ``trust_total``
+    ``sum_j w_ij``), then resistance
     under pressure, persuasion, acting (``p_act``, or for certain when pressured) and trying
     anyway (noise), with each draw computed inline only where it can matter. Updates ``stage`` in
     place and writes ``new_resistant``; returns False (and changes nothing) when nobody is in a
@@ -370,7 +392,9 @@ def decision_pass(
     key_resist, key_act, key_noise = keys_resist[week], keys_act[week], keys_noise[week]
     for i in range(n):
         st = stage[i]
-        ready = seen[i] * social_weight[i] + formal_term[i] + support_weight[i] * knowledge[i]
+        # w_social E_i, E_i the trust-weighted mean of what i sees (0 without trusted ties).
+        social_weight = w_social * (1.0 / trust_total[i] if trust_total[i] > 0 else 0.0)
+        ready = seen[i] * social_weight + formal_term[i] + support_weight[i] * knowledge[i]
         theta = threshold[i]
         resisting = resistant[i]
         if (
@@ -518,13 +542,13 @@ def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> N
     helpful = np.empty(ties.n, dtype=np.bool_)
     seen = np.empty(staff.n)
     total = np.empty(staff.n)
-    decision = _decision(m)
+    decision = process.decision
     visibility = decision.visibility()
     staff.knowledge = converse_pass(
         m.tie_ptr,
         ties.adviser,
         ties.trust,
-        process.contact_scale,
+        process.contact_scale_of_seeker,
         m.streams.keys("conversation.contact", week),
         week,
         staff.stage,
@@ -547,13 +571,6 @@ def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> N
     m.now.helpful_ties = helpful
     m.set_trust_total(total)
     m.kernel_sums = _WeekSums(week, _inputs_key(m), seen)
-
-
-def _decision(model: KnowledgeMobilisationModel):
-    for p in model.processes:
-        if p.name == "decision":
-            return p
-    raise LookupError("the fused kernel needs the Decision process in the weekly order")
 
 
 def readiness_sums(model: KnowledgeMobilisationModel, week: int) -> np.ndarray | None:

@@ -304,7 +304,15 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         self.running = self.week < self.horizon_weeks
 
     def run(self) -> KnowledgeMobilisationModel:
-        """Run to the configured horizon and return the model."""
-        while self.running:
+        """Run to the configured horizon and return the model.
+
+        Mesa advances its clock through the remaining weeks in one call (``run_for``), each
+        week one :meth:`step`: the same as calling ``step`` until ``running`` is false, with
+        less overhead per week.
+        """
+        remaining = self.horizon_weeks - self.week
+        if self.running and remaining > 0:
+            self.run_for(remaining)
+        while self.running:  # a step scheduled differently (or removed) by the caller
             self.step()
         return self

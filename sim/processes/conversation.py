@@ -83,6 +83,17 @@ class Conversation(Process):
         super().__init__(model)
         self.rate = model.config.conversation.knowhow_rate
         self._seeker_school = model.staff.school[model.ties.seeker]
+        self._decision: Process | None = None
+
+    @property
+    def decision(self) -> Process:
+        """The Decision process of the weekly order (the fused pass computes its sums)."""
+        if self._decision is None:
+            found = [p for p in self.model.processes if p.name == "decision"]
+            if not found:
+                raise LookupError("the fused kernel needs the Decision process in the weekly order")
+            self._decision = found[0]
+        return self._decision
 
     @property
     def contact_scale(self) -> np.ndarray:
@@ -95,6 +106,19 @@ class Conversation(Process):
             lambda: (
                 cfg.contact_rate
                 * (1.0 + cfg.collab_boost * m.levers.collab_hours[self._seeker_school])
+            ),
+        )
+
+    @property
+    def contact_scale_of_seeker(self) -> np.ndarray:
+        """:attr:`contact_scale` per seeker (it depends only on the seeker's school)."""
+        m = self.model
+        cfg = m.config.conversation
+        return m.derived(
+            "conversation.contact_scale_of_seeker",
+            (m.levers.version,),
+            lambda: (
+                cfg.contact_rate * (1.0 + cfg.collab_boost * m.levers.collab_hours[m.staff.school])
             ),
         )
 

@@ -252,31 +252,40 @@ class Decision(Process):
 
     def readiness(self) -> np.ndarray:
         """Readiness of every slot this week (see the class docstring)."""
-        seen = self._seen()
-        staff = self.model.staff
-        return (
-            seen * self._social_weight + self._formal_term + self._support_weight * staff.knowledge
-        )
-
-    def _seen(self) -> np.ndarray:
-        """``sum_j w_ij shown_j`` per slot; brings the cached readiness terms up to date."""
         m, d = self.model, self.d
-        staff, ties, now = m.staff, m.ties, m.now
-        # Terms that change only when perception, trust or participants change are cached on
-        # the version stamps of what they are derived from (sim.versioning).
-        key = (m.version("perception"), staff.version("trust_in_leaders"))
-        if key != self._levers_key:
-            self._levers_key = key
-            self._formal_term = d.w_formal * now.signal * staff.trust_in_leaders
-            self._support_weight = d.w_support * now.support
-        key = ties.version("trust")
+        staff = m.staff
+        self._refresh_terms()
+        key = m.ties.version("trust")
         if key != self._trust_key:
             self._trust_key = key
             total = m.trust_by_seeker()
             self._social_weight = d.w_social * np.divide(
                 1.0, total, out=np.zeros(staff.n), where=total > 0
             )
-        seen = kernel.readiness_sums(m, now.week) if kernel.enabled() else None
+        return (
+            self._seen() * self._social_weight
+            + self._formal_term
+            + self._support_weight * staff.knowledge
+        )
+
+    def _refresh_terms(self) -> None:
+        """Terms that change only when perception or trust in leaders change.
+
+        Cached on the version stamps of what they are derived from (sim.versioning).
+        """
+        m, d = self.model, self.d
+        staff = m.staff
+        key = (m.version("perception"), staff.version("trust_in_leaders"))
+        if key != self._levers_key:
+            self._levers_key = key
+            self._formal_term = d.w_formal * m.now.signal * staff.trust_in_leaders
+            self._support_weight = d.w_support * m.now.support
+
+    def _seen(self) -> np.ndarray:
+        """``sum_j w_ij shown_j`` per slot (from the fused conversation pass if still valid)."""
+        m, d = self.model, self.d
+        staff, ties = m.staff, m.ties
+        seen = kernel.readiness_sums(m, m.now.week) if kernel.enabled() else None
         if seen is None:
             shown = np.where(USES[staff.stage], staff.quality * self.visibility(), 0.0)
             shown -= d.resistant_influence * staff.resistant
@@ -297,6 +306,7 @@ class Decision(Process):
         staff, streams = m.staff, m.streams
         n = staff.n
         self._refresh_time()
+        self._refresh_terms()
         seen = self._seen()
         for name in ("decision.resistance", "decision.act", "decision.noise"):
             streams.check_size(name, n)
@@ -306,7 +316,8 @@ class Decision(Process):
             staff.resistant,
             m.now.pressured,
             seen,
-            self._social_weight,
+            m.trust_by_seeker(),
+            d.w_social,
             self._formal_term,
             self._support_weight,
             staff.knowledge,

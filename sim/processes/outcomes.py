@@ -271,6 +271,19 @@ class Outcomes(Process):
         m = self.model
         staff, now, rec = m.staff, m.now, m.record
         stage = staff.stage
+        if kernel.enabled():  # the same arithmetic, compiled (sim.kernel)
+            staff.pupil_gain, staff.stage_weeks = kernel.outcomes_pass(
+                stage,
+                now.stage_at_start,
+                staff.quality,
+                staff.pupil_gain,
+                staff.stage_weeks,
+                USES,
+                self.offset_by_stage,
+                self.gain_per_quality,
+            )
+            rec.add_week(week, staff, now.hours)
+            return
         weekly = self.gain_per_quality * staff.quality + self.offset_by_stage[stage]
         staff.pupil_gain = np.where(USES[stage], staff.pupil_gain + weekly, staff.pupil_gain)
         staff.stage_weeks = np.where(stage == now.stage_at_start, staff.stage_weeks + 1, 0)
