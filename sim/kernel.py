@@ -75,6 +75,7 @@ __all__ = [
     "converse_pass",
     "decision_pass",
     "enabled",
+    "max_trust_to",
     "outcomes_pass",
     "practice_pass",
     "readiness_sums",
@@ -283,6 +284,24 @@ def outcomes_pass(stage, stage_at_start, quality, pupil_gain, stage_weeks, uses,
         gain[i] = pupil_gain[i] + (rate * quality[i] + offset[st]) if uses[st] else pupil_gain[i]
         weeks[i] = stage_weeks[i] + 1 if st == stage_at_start[i] else 0
     return gain, weeks
+
+
+@njit(cache=True, nogil=True)
+def max_trust_to(ptr, adviser, trust, target):
+    """Per seeker, the highest trust on a tie to an adviser in ``target`` (0 without one).
+
+    The compiled form of :func:`sim.strategies.base.trust_in_participants` (a maximum is exact,
+    whatever the order).
+    """
+    n = len(ptr) - 1
+    out = np.zeros(n)
+    for i in range(n):
+        best = 0.0
+        for e in range(ptr[i], ptr[i + 1]):
+            if target[adviser[e]] and trust[e] > best:
+                best = trust[e]
+        out[i] = best
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -16,6 +16,7 @@ run; ``experiments.compare`` and ``experiments.sweep`` check their whole request
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -258,8 +259,9 @@ def request_bytes(configs: Iterable[Any], runs: int = 0, workers: int = 1) -> in
     return running + sum(tables_bytes(c, runs) for c in configs)
 
 
+@functools.cache
 def machine_memory_bytes() -> int:
-    """The machine's physical memory (bytes)."""
+    """The machine's physical memory (bytes; asked once per process)."""
     import psutil
 
     return int(psutil.virtual_memory().total)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import registry
+from sim import kernel, registry
 from sim.module import Module
 from sim.params import Section, param
 from sim.population import Stage
@@ -165,6 +165,8 @@ def trust_in_participants(model: KnowledgeMobilisationModel) -> np.ndarray:
     staff, ties = model.staff, model.ties
 
     def compute() -> np.ndarray:
+        if kernel.enabled():  # one compiled pass over the ties (sim.kernel)
+            return kernel.max_trust_to(model.tie_ptr, ties.adviser, ties.trust, staff.participant)
         # Ties are sorted by seeker: a maximum over each seeker's run of ties.
         w = np.where(staff.participant[ties.adviser], ties.trust, 0.0)
         if not len(w):
