@@ -135,6 +135,17 @@ def uniform_at(key: np.uint64, index: np.int64) -> float:
     return np.float64(z >> _S11) * TO_UNIT
 
 
+@njit(cache=True, inline="always")
+def _ties_of(ptr, i):
+    """The indices of seeker i's ties, ``ptr[i]:ptr[i+1]``.
+
+    Unsigned, as the adviser indices are read (``np.uint32``): Numba then leaves out the
+    negative-index wraparound of every array access in the per-tie loops (about 15% of the
+    conversation pass).
+    """
+    return range(np.uint64(ptr[i]), np.uint64(ptr[i + 1]))
+
+
 @njit(cache=True, nogil=True)
 def uniforms_at(keys, week, index):
     """:func:`sim.rng.uniforms` compiled: the same values, without numpy's temporaries.
@@ -200,8 +211,8 @@ def converse_pass(
         seen_i = 0.0
         total_i = 0.0
         hears = False
-        for e in range(ptr[i], ptr[i + 1]):
-            j = adviser[e]
+        for e in _ties_of(ptr, i):
+            j = np.uint32(adviser[e])
             w = trust[e]
             total_i += w
             seen_i += w * shown[j]
@@ -256,13 +267,13 @@ def trust_pass(
         up_i = uses[st] or (st != stage_at_start[i] and st != lapsed)
         down_i = failed[i]
         changed |= down_i
-        for e in range(ptr[i], ptr[i + 1]):
+        for e in _ties_of(ptr, i):
             w = trust[e]
             if up_i and helpful[e]:
                 w = w + gain * (1 - w)
                 changed = True
             if down_i:
-                j = adviser[e]
+                j = np.uint32(adviser[e])
                 if uses[stage[j]] or participant[j]:
                     w = w * (1 - loss)
             trust[e] = w
@@ -297,8 +308,8 @@ def max_trust_to(ptr, adviser, trust, target):
     out = np.zeros(n)
     for i in range(n):
         best = 0.0
-        for e in range(ptr[i], ptr[i + 1]):
-            if target[adviser[e]] and trust[e] > best:
+        for e in _ties_of(ptr, i):
+            if target[np.uint32(adviser[e])] and trust[e] > best:
                 best = trust[e]
         out[i] = best
     return out

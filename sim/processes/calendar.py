@@ -56,6 +56,7 @@ class Calendar(Process):
         weeks = np.arange(WEEKS_PER_YEAR)[:, None] - offset_of_school[None, :]
         self._workshop_schools = np.isin(weeks, list(self._workshop_weeks))
         self._workshop_schools.flags.writeable = False
+        self._any_workshop = self._workshop_schools.any(axis=1)  # per week of the year
         n = model.staff.n
         # Shared, never written in place: processes that add to them assign new arrays.
         self._no_one = np.zeros(n, dtype=bool)
@@ -78,7 +79,7 @@ class Calendar(Process):
         now.support_active = year < support_years
         now.support_ended = support_years > 0 and not now.support_active
         now.workshop_schools = self._workshop_schools[week_of_year]
-        now.workshop_week = now.support_active and bool(now.workshop_schools.any())
+        now.workshop_week = now.support_active and bool(self._any_workshop[week_of_year])
         levers = m.levers
         if levers.version != self._levers_version:  # a lever changed (or the first week)
             self._levers_version = levers.version

@@ -296,8 +296,9 @@ class Decision(Process):
 
     def _refresh_time(self) -> None:
         m = self.model
-        if m.stamp("free_hours") != self._hours_key:
-            self._hours_key = m.stamp("free_hours")
+        stamp = m.stamp("free_hours")
+        if stamp != self._hours_key:
+            self._hours_key = stamp
             self.has_time = m.free_hours >= self.d.trial_hours
 
     def _step_compiled(self, week: int) -> None:

@@ -234,11 +234,15 @@ class LeadershipActions(Process):
         self._research_lead(week)
         n = m.schools.n
         u_out = m.streams.uniform("leadership.out_of_sight", week, n)
-        u_back = m.streams.uniform("leadership.back_in_sight", week, n)
         was_out = m.out_of_sight
         goes_out = m.in_sight & ~was_out & (u_out < self.h_out)
-        comes_back = was_out & (u_back < self.p_back)
-        if m.now.workshop_week and was_out.any():
+        any_out = was_out.any()
+        if any_out:
+            u_back = m.streams.uniform("leadership.back_in_sight", week, n)
+            comes_back = was_out & (u_back < self.p_back)
+        else:  # nothing to come back: the draws could not matter (sim.rng is counter-based)
+            comes_back = np.zeros(n, dtype=bool)
+        if m.now.workshop_week and any_out:
             attended = np.bincount(m.staff.school[m.now.attended_workshop], minlength=n) > 0
             comes_back |= was_out & attended
         if goes_out.any() or comes_back.any():

@@ -324,8 +324,9 @@ class Practice(Process):
             self._growth_key = key
             self._depth = self.growth_base * m.now.depth
             self._growth = self._depth * (0.5 + 0.5 * m.now.support)
-        if m.stamp("distributed") != self._routine_key:  # leaders may take control back
-            self._routine_key = m.stamp("distributed")
+        distributed = m.stamp("distributed")
+        if distributed != self._routine_key:  # leaders may take control back
+            self._routine_key = distributed
             routine = (m.levers.formalisation >= cfg.routine_level) | (
                 m.distributed >= cfg.routine_level
             )
