@@ -323,7 +323,7 @@ class Practice(Process):
         if key != self._growth_key:
             self._growth_key = key
             self._depth = self.growth_base * m.now.depth
-            self._growth = self._depth * (0.5 + 0.5 * m.now.support)
+            self._growth = None  # with full support (numpy path), computed when first needed
         distributed = m.stamp("distributed")
         if distributed != self._routine_key:  # leaders may take control back
             self._routine_key = distributed
@@ -397,6 +397,8 @@ class Practice(Process):
         coverage = self._coverage(stage)
         # Understanding paces enactment: growth scales with the person's knowledge; fit caps it.
         if coverage is None:  # nobody is asking for support: everyone gets it in full
+            if self._growth is None:
+                self._growth = self._depth * (0.5 + 0.5 * now.support)
             growth = self._growth * staff.knowledge
         else:
             growth = self._depth * (0.5 + 0.5 * now.support * coverage) * staff.knowledge
