@@ -377,8 +377,10 @@ def decision_pass(
     seen,
     trust_total,
     w_social,
-    formal_term,
-    support_weight,
+    signal,
+    support,
+    w_formal,
+    w_support,
     knowledge,
     threshold,
     trust_in_leaders,
@@ -404,10 +406,11 @@ def decision_pass(
 ):
     """:meth:`sim.processes.Decision.step` for every slot, in one pass.
 
-    Readiness ``R_i`` from its terms (``seen`` is ``sum_j w_ij shown_j``, ``trust_total``
-    ``sum_j w_ij``), then resistance
-    under pressure, persuasion, acting (``p_act``, or for certain when pressured) and trying
-    anyway (noise), with each draw computed inline only where it can matter. Updates ``stage`` in
+    Readiness ``R_i = w_social seen_i / trust_total_i + w_formal P_i tau_i + w_support H_i k_i``
+    (``seen`` is ``sum_j w_ij shown_j``, ``trust_total`` ``sum_j w_ij``; ``signal`` and
+    ``support`` as perceived this week), then resistance under pressure, persuasion, acting
+    (``p_act``, or for certain when pressured) and trying anyway (noise), with each draw computed
+    inline only where it can matter. Updates ``stage`` in
     place and writes ``new_resistant``; returns False (and changes nothing) when nobody is in a
     stage that may move, as the numpy path does.
     """
@@ -424,7 +427,8 @@ def decision_pass(
         st = stage[i]
         # w_social E_i, E_i the trust-weighted mean of what i sees (0 without trusted ties).
         social_weight = w_social * (1.0 / trust_total[i] if trust_total[i] > 0 else 0.0)
-        ready = seen[i] * social_weight + formal_term[i] + support_weight[i] * knowledge[i]
+        formal = w_formal * signal[i] * trust_in_leaders[i]
+        ready = seen[i] * social_weight + formal + w_support * support[i] * knowledge[i]
         theta = threshold[i]
         resisting = resistant[i]
         if (
@@ -468,7 +472,8 @@ def practice_pass(
     quality,
     fit,
     knowledge,
-    depth_term,
+    growth_base,
+    depth,
     support,
     school,
     participant,
@@ -522,7 +527,7 @@ def practice_pass(
             continue
         # Growth, paced by know-how, capped by fit; (0.5 H) * 1.0 == 0.5 H where not asking.
         coverage = share[school[i]] * reach[i] if st == trialling and not participant[i] else 1.0
-        growth = depth_term[i] * (0.5 + 0.5 * support[i] * coverage) * knowledge[i]
+        growth = growth_base[i] * depth[i] * (0.5 + 0.5 * support[i] * coverage) * knowledge[i]
         q = q + growth * max(fit[i] - q, 0.0)
         new_quality[i] = q
         weeks_in = stage_weeks[i] if st == stage_at_start[i] else 0

@@ -307,7 +307,6 @@ class Decision(Process):
         staff, streams = m.staff, m.streams
         n = staff.n
         self._refresh_time()
-        self._refresh_terms()
         seen = self._seen()
         for name in ("decision.resistance", "decision.act", "decision.noise"):
             streams.check_size(name, n)
@@ -319,8 +318,10 @@ class Decision(Process):
             seen,
             m.trust_by_seeker(),
             d.w_social,
-            self._formal_term,
-            self._support_weight,
+            m.now.signal,
+            m.now.support,
+            d.w_formal,
+            d.w_support,
             staff.knowledge,
             staff.threshold,
             staff.trust_in_leaders,

@@ -312,15 +312,19 @@ class Practice(Process):
         share = np.minimum(self._capacity / np.maximum(demand, 1), 1.0)
         return np.where(asking, share[staff.school] * self._reach, 1.0)
 
-    def _refresh(self) -> None:
-        """Bring the terms derived from levers, perception and leadership up to date."""
+    def _refresh(self, depth: bool = True) -> None:
+        """Bring the terms derived from levers, perception and leadership up to date.
+
+        ``depth``: also the growth rate times the depth of collaboration (the compiled pass
+        multiplies them itself).
+        """
         m, cfg = self.model, self.cfg
         key = (m.stamp("free_hours"), m.levers.version)
         if key != self._hours_key:
             self._hours_key = key
             self._refresh_time()
         key = m.version("perception")
-        if key != self._growth_key:
+        if depth and key != self._growth_key:
             self._growth_key = key
             self._depth = self.growth_base * m.now.depth
             self._growth = None  # with full support (numpy path), computed when first needed
@@ -336,7 +340,7 @@ class Practice(Process):
         """:meth:`step` through the compiled pass (:func:`sim.kernel.practice_pass`)."""
         m, cfg = self.model, self.cfg
         staff, now = m.staff, m.now
-        self._refresh()
+        self._refresh(depth=False)
         self._support_capacity()
         n = staff.n
         m.streams.check_size("practice.lapse", n)
@@ -349,7 +353,8 @@ class Practice(Process):
             staff.quality,
             staff.fit,
             staff.knowledge,
-            self._depth,
+            self.growth_base,
+            now.depth,
             now.support,
             staff.school,
             staff.participant,
