@@ -35,6 +35,11 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
    (:class:`sim.processes.outcomes.SchoolRecord`) in one pass over the staff; counts are exact,
    float sums agree with numpy's to rounding (numpy's ``reduceat`` sums in blocks).
 
+6. Smaller passes of the same kind: :func:`perception_pass` (what each person perceives of the
+   levers, :meth:`sim.model.KnowledgeMobilisationModel.refresh_perception`, step 1 and whenever
+   the work goes in or out of sight), :func:`research_lead_pass` (step 4) and
+   :func:`max_trust_to` (the highest trust on a tie to a participant, for sessions, step 5).
+
 The processes call these through small hooks (:func:`conversation`, :func:`readiness_sums`,
 :func:`trust_update`) or directly (Decision, Practice) when :func:`enabled` is true; otherwise
 they run their numpy code, which stays the reference. At New Forest's size (86 staff) a week is
@@ -77,8 +82,10 @@ __all__ = [
     "enabled",
     "max_trust_to",
     "outcomes_pass",
+    "perception_pass",
     "practice_pass",
     "readiness_sums",
+    "research_lead_pass",
     "school_totals",
     "trust_pass",
     "trust_update",
@@ -313,6 +320,51 @@ def max_trust_to(ptr, adviser, trust, target):
                 best = trust[e]
         out[i] = best
     return out
+
+
+@njit(cache=True, nogil=True)
+def perception_pass(
+    participant, exposed, out_of_sight, school, signal_of_staff, howto, facilitator
+):
+    """What each person perceives of the school's levers, in one pass.
+
+    The arrays of :meth:`sim.model.KnowledgeMobilisationModel.refresh_perception` except the
+    mode's depth. Returns ``reached`` (a participant, or exposed where the work is not out of sight), the
+    school's ``signal`` where reached, and how-to ``support``: participants get the better of the
+    school's and the facilitator's, others the school's where reached.
+    """
+    n = len(participant)
+    reached = np.empty(n, dtype=np.bool_)
+    signal = np.empty(n)
+    support = np.empty(n)
+    for i in range(n):
+        r = participant[i] or (exposed[i] and not out_of_sight[school[i]])
+        reached[i] = r
+        signal[i] = signal_of_staff[i] if r else 0.0
+        if participant[i]:
+            support[i] = max(howto[i], facilitator)
+        else:
+            support[i] = howto[i] if r else 0.0
+    return reached, signal, support
+
+
+@njit(cache=True, nogil=True)
+def research_lead_pass(school, led, stage, knowledge, rate, trialling):
+    """Know-how from a research lead's materials (:class:`sim.processes.LeadershipActions`).
+
+    Trialling staff in schools with an active research lead (``led``, per school) close a share
+    ``rate`` of their knowledge gap. Returns the new knowledge and whether anyone gained.
+    """
+    n = len(stage)
+    out = np.empty(n)
+    changed = False
+    for i in range(n):
+        k = knowledge[i]
+        if led[school[i]] and stage[i] == trialling:
+            k = k + rate * (1.0 - k)
+            changed = True
+        out[i] = k
+    return out, changed
 
 
 @njit(cache=True, nogil=True)

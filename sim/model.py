@@ -9,6 +9,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from sim import kernel
 from sim.agents import Leader, OpinionFormer, StaffMember, Teacher
 from sim.config import Config
 from sim.heterogeneity import draw_schools
@@ -222,16 +223,27 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
             return
         self._perception_key = key
         facilitator = self.config.pln.facilitator_support if now.support_active else 0.0
-        reached = staff.participant | (self.exposed & ~self.out_of_sight[staff.school])
-        now.reached = reached
-        now.signal = np.where(reached, self.signal_of_staff, 0.0)
-        howto = self.howto_of_staff
-        now.support = np.where(
-            staff.participant,
-            np.maximum(howto, facilitator),
-            np.where(reached, howto, 0.0),
-        )
-        now.depth = self.mode.depth(reached)
+        if kernel.enabled():  # the same arrays in one compiled pass (sim.kernel)
+            now.reached, now.signal, now.support = kernel.perception_pass(
+                staff.participant,
+                self.exposed,
+                self.out_of_sight,
+                staff.school,
+                self.signal_of_staff,
+                self.howto_of_staff,
+                facilitator,
+            )
+        else:
+            reached = staff.participant | (self.exposed & ~self.out_of_sight[staff.school])
+            now.reached = reached
+            now.signal = np.where(reached, self.signal_of_staff, 0.0)
+            howto = self.howto_of_staff
+            now.support = np.where(
+                staff.participant,
+                np.maximum(howto, facilitator),
+                np.where(reached, howto, 0.0),
+            )
+        now.depth = self.mode.depth(now.reached)
         self.touch("perception")
 
     def trust_by_seeker(self) -> np.ndarray:

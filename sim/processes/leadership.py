@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import kernel
 from sim.params import Section, param
 from sim.population import Stage
 from sim.processes.base import PERCEPTION, Process
@@ -212,6 +213,7 @@ class LeadershipActions(Process):
         super().__init__(model)
         self._levers_version = -1
         self._lead_key: tuple | None = None
+        self._active: np.ndarray | None = None
         self._led: np.ndarray | None = None
 
     def _refresh(self) -> None:
@@ -274,16 +276,34 @@ class LeadershipActions(Process):
         if key != self._lead_key:
             self._lead_key = key
             active = m.levers.research_lead & m.in_sight & ~m.out_of_sight
-            self._led = active[m.staff.school] if active.any() else None
-        here = self._led
-        if here is None:
+            self._active = active if active.any() else None
+            self._led = None  # per person, computed when needed
+        if self._active is None:
             return
         staff = m.staff
         lv = m.config.leadership
-        trialling = here & (staff.stage == Stage.TRIALLING)
-        if trialling.any():
-            k = staff.knowledge
-            staff.knowledge = np.where(trialling, k + lv.research_lead_knowledge * (1.0 - k), k)
+        if kernel.enabled():  # the same arithmetic, compiled (sim.kernel)
+            k, changed = kernel.research_lead_pass(
+                staff.school,
+                self._active,
+                staff.stage,
+                staff.knowledge,
+                lv.research_lead_knowledge,
+                int(Stage.TRIALLING),
+            )
+            if changed:
+                staff.knowledge = k
+        else:
+            trialling = self._here() & (staff.stage == Stage.TRIALLING)
+            if trialling.any():
+                k = staff.knowledge
+                staff.knowledge = np.where(trialling, k + lv.research_lead_knowledge * (1.0 - k), k)
         if m.now.week_in_term == 0:
             fit = staff.fit
-            staff.fit = np.where(here, fit + lv.research_lead_fit * (1.0 - fit), fit)
+            staff.fit = np.where(self._here(), fit + lv.research_lead_fit * (1.0 - fit), fit)
+
+    def _here(self) -> np.ndarray:
+        """Staff of the schools whose research lead is at work (where the work is in sight)."""
+        if self._led is None:
+            self._led = self._active[self.model.staff.school]
+        return self._led
