@@ -37,8 +37,9 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
 
 6. Smaller passes of the same kind: :func:`perception_pass` (what each person perceives of the
    levers, :meth:`sim.model.KnowledgeMobilisationModel.refresh_perception`, step 1 and whenever
-   the work goes in or out of sight), :func:`research_lead_pass` (step 4) and
-   :func:`max_trust_to` (the highest trust on a tie to a participant, for sessions, step 5).
+   the work goes in or out of sight), :func:`research_lead_pass` (step 4),
+   :func:`max_trust_to` (the highest trust on a tie to a participant, for sessions, step 5) and
+   :func:`has_tie_to` (who asks a participant for advice, for how-to support, step 8).
 
 The processes call these through small hooks (:func:`conversation`, :func:`readiness_sums`,
 :func:`trust_update`) or directly (Decision, Practice) when :func:`enabled` is true; otherwise
@@ -80,6 +81,7 @@ __all__ = [
     "converse_pass",
     "decision_pass",
     "enabled",
+    "has_tie_to",
     "max_trust_to",
     "outcomes_pass",
     "perception_pass",
@@ -319,6 +321,19 @@ def max_trust_to(ptr, adviser, trust, target):
             if target[np.uint32(adviser[e])] and trust[e] > best:
                 best = trust[e]
         out[i] = best
+    return out
+
+
+@njit(cache=True, nogil=True)
+def has_tie_to(ptr, adviser, target):
+    """Per seeker, whether any of their advice ties leads to an adviser in ``target``."""
+    n = len(ptr) - 1
+    out = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        for e in _ties_of(ptr, i):
+            if target[np.uint32(adviser[e])]:
+                out[i] = True
+                break
     return out
 
 

@@ -283,10 +283,12 @@ class Practice(Process):
         if key != self._tied_key:  # who asks a participant for advice (a pass over the ties)
             self._tied_key = key
             ties = m.ties
-            tied = np.bincount(
-                ties.seeker, weights=staff.participant[ties.adviser], minlength=staff.n
-            )
-            self._reach = np.where(tied > 0, 1.0, self.cfg.support_reach_untied)
+            if kernel.enabled():  # the same answer in one compiled pass (sim.kernel)
+                tied = kernel.has_tie_to(m.tie_ptr, ties.adviser, staff.participant)
+            else:
+                weights = staff.participant[ties.adviser]
+                tied = np.bincount(ties.seeker, weights=weights, minlength=staff.n) > 0
+            self._reach = np.where(tied, 1.0, self.cfg.support_reach_untied)
 
     def _coverage(self, stage: np.ndarray) -> np.ndarray | None:
         """Share of the school's how-to support that reaches each person this week.
