@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PROJECTOR = {"width": 1366, "height": 768}
+SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
 # -- session logic (no browser) -------------------------------------------------------------------
@@ -215,6 +217,40 @@ def test_uptake_axis_is_fitted_to_the_data():
         [svg.Series(np.array([0.0, 5.0, 17.0]), "A")], 117, "t", "y", percent=True
     )
     assert ">20%<" in chart and ">100%<" not in chart
+
+
+def _plot_box(chart: str) -> tuple[float, float, float, float]:
+    """The plot rectangle of a line chart (x, y, width, height): the unfilled framed rect."""
+    root = ET.fromstring(chart)
+    (rect,) = [r for r in root.iter(f"{SVG_NS}rect") if r.get("fill") == "none"]
+    return tuple(float(rect.get(k)) for k in ("x", "y", "width", "height"))
+
+
+def test_side_names_are_in_a_legend_outside_the_plot():
+    # late in the run the curve and its event letters reach the top right, where a name at the
+    # end of the line used to be drawn over them: the names now sit above the plot
+    s = WorkshopSession(Controls(side_by_side=True))
+    s.step(s.horizon)
+    names = s.side_names()
+    series = [svg.Series(100 * s.uptake_series(i), names[i], i, tuple(s.events(i))) for i in (0, 1)]
+    for big in (1.0, 1.35):
+        chart = svg.line_chart(series, s.horizon, "t", "y", percent=True, mark_events=True, big=big)
+        x, y, w, h = _plot_box(chart)
+        root = ET.fromstring(chart)
+        labels = [t for t in root.iter(f"{SVG_NS}text") if t.text in names]
+        assert sorted(t.text for t in labels) == sorted(names)
+        for t in labels:  # baseline above the plot's top edge, start inside the plot's width
+            assert float(t.get("y")) < y and x <= float(t.get("x")) < x + w
+        # the plot keeps its height: the legend's row is added to the picture
+        assert h == pytest.approx(_plot_box(svg.line_chart([], 117, "t", "y", big=big))[3])
+    # names too long for one row wrap onto a second, still above the plot
+    long = [
+        svg.Series(np.array([1.0, 2.0]), "a rather long name for a side " * 2, i) for i in (0, 1)
+    ]
+    chart = svg.line_chart(long, 117, "t", "y")
+    texts = [t for t in ET.fromstring(chart).iter(f"{SVG_NS}text") if t.text == long[0].label]
+    assert len({t.get("y") for t in texts}) == 2
+    assert all(float(t.get("y")) < _plot_box(chart)[1] for t in texts)
 
 
 def test_debrief_table_and_summary_describe_the_run():
@@ -479,6 +515,19 @@ def test_to_the_end_of_year_one_and_to_the_end_alone(browser, server):
     _wait_week(page, 117)
     assert _button(page, "Run").is_disabled()
     assert any("S" in m for m in _marks(page))  # support ended
+    # the side's name is drawn clear of the plot, so of the curve and its letters
+    overlaps = page.evaluate(
+        """() => {
+        const svg = document.querySelector('.main-chart svg');
+        const plot = [...svg.querySelectorAll('rect')].find(r => r.getAttribute('fill') === 'none');
+        const p = plot.getBBox();
+        return [...svg.querySelectorAll('text')]
+          .filter(t => t.textContent === 'Whole-staff launch')
+          .map(t => t.getBBox())
+          .map(b => b.x < p.x + p.width && p.x < b.x + b.width && b.y < p.y + p.height && p.y < b.y + b.height);
+        }"""
+    )
+    assert overlaps == [False]
     _shot(page, "04_to_the_end")
     context.close()
 

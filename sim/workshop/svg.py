@@ -261,9 +261,17 @@ def line_chart(
     With ``mark_events`` each side's events are lettered on its line (see
     :data:`sim.workshop.words.EVENT_NAMES`); going out of sight is ticked along the bottom.
     A band over many seeds, if given, is drawn behind each line.
+
+    The sides are named in a legend between the title and the plot, never on the plot: a name
+    at the end of a line sat on the curve and on its event letters. The legend's rows are
+    added to ``height``, so the plot keeps its size.
     """
-    left, right, top_m, bottom = 96 * big, 24, 58 * big, 84 * big
-    pw, ph = width - left - right, height - top_m - bottom
+    left, right, bottom = 96 * big, 24, 84 * big
+    pw = width - left - right
+    legend, legend_height = _line_legend(series, left, 46 * big, pw, big)
+    top_m = max(58 * big, 46 * big + legend_height)
+    height = height + top_m - 58 * big
+    ph = height - top_m - bottom
     peak = 0.0
     for s in series:
         if len(s.values):
@@ -347,21 +355,48 @@ def line_chart(
         )
     if mark_events:
         out.extend(_event_marks(series, px, py, top_m + ph, big, top_m))
-    # line labels at the end of each line: the higher line's above it, the lower one's below
-    ends = {s.side: float(s.values[-1]) for s in series if len(s.values)}
-    for s in series:
-        if len(s.values):
-            x, y = points(s.values)[-1]
-            lower = len(ends) == 2 and ends[s.side] < max(ends.values())
-            lower = lower or (len(ends) == 2 and ends[0] == ends[1] and s.side == 1)
-            y = min(y + 30 * big, top_m + ph - 6) if lower else max(y - 14, top_m + 22 * big)
-            out.append(
-                f'<text x="{min(x + 8, left + pw - 4):.1f}" y="{y:.1f}" font-size="{22 * big:.0f}" '
-                f'text-anchor="{"start" if x + 8 < left + pw * 0.7 else "end"}" '
-                f'font-weight="bold" font-family="{FONT}" fill="{SIDE_COLOURS[s.side]}" '
-                f'stroke="#fff" stroke-width="5" paint-order="stroke">{escape(s.label)}</text>'
-            )
+    out.extend(legend)
     return _svg(width, height, "".join(out), title)
+
+
+def _text_width(text: str, font_size: float) -> float:
+    """A generous estimate of bold sans-serif text's width (SVG has no text flow to ask)."""
+    return 0.66 * font_size * len(text)
+
+
+def _line_legend(
+    series: Sequence[Series], left: float, top: float, width: float, big: float
+) -> tuple[list[str], float]:
+    """Each side's line style and name, left to right in rows above the plot.
+
+    Returns the SVG elements and the height they take (0 when no side has a name). A row
+    wraps before a name that would run past ``width``; the plot starts 12 units below the
+    last row.
+    """
+    named = [s for s in series if s.label]
+    if not named:
+        return [], 0.0
+    font, swatch, gap, row_height = 22 * big, 40 * big, 36 * big, 32 * big
+    out: list[str] = []
+    x, row = left, 0
+    for s in named:
+        item = swatch + 8 * big + _text_width(s.label, font)
+        if x > left and x + item > left + width:
+            x, row = left, row + 1
+        y = top + row * row_height + row_height / 2
+        colour = SIDE_COLOURS[s.side]
+        dash = f' stroke-dasharray="{SIDE_DASHES[s.side]}"' if SIDE_DASHES[s.side] else ""
+        out.append(
+            f'<line class="legend-line" x1="{x:.1f}" x2="{x + swatch:.1f}" y1="{y:.1f}" '
+            f'y2="{y:.1f}" stroke="{colour}" stroke-width="4"{dash}/>'
+        )
+        out.append(
+            f'<text class="legend-label" x="{x + swatch + 8 * big:.1f}" y="{y + 0.36 * font:.1f}" '
+            f'font-size="{font:.0f}" font-weight="bold" font-family="{FONT}" '
+            f'fill="{colour}">{escape(s.label)}</text>'
+        )
+        x += item + gap
+    return out, (row + 1) * row_height + 12 * big
 
 
 def _event_marks(
