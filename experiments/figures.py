@@ -39,7 +39,7 @@ from scipy import stats  # noqa: E402
 from experiments.analysis import mean_interval  # noqa: E402
 from sim import outcome_registry as registry  # noqa: E402
 from sim.fileio import save_figure  # noqa: E402
-from sim.outcome_registry import counted  # noqa: E402
+from sim.outcome_registry import counted, ordinal  # noqa: E402
 from sim.palette import STAGE_COLOURS  # noqa: E402
 
 __all__ = [
@@ -459,17 +459,12 @@ def school_ranks(schools: pd.DataFrame) -> pd.DataFrame:
     return per_school[[*keys, "rank", "n_schools"]].reset_index(drop=True)
 
 
-def _ordinal(k: int) -> str:
-    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
-    return f"{k}{suffix}"
-
-
 def _rank_title(rank: int, n: int) -> str:
     if rank == 1:
         return f"Highest of {n}"
     if rank == n:
         return f"Lowest of {n}"
-    return f"{_ordinal(rank)} highest of {n}"
+    return f"{ordinal(rank)} highest of {n}"
 
 
 def school_small_multiples(
