@@ -523,14 +523,25 @@ POLICY_WORDS = {
 OPTIMISED = ("greedy",)
 
 
+def _signed(x: float) -> str:
+    """``+0.012``; a nonzero value that would print as 0.000 gets the digits that show its sign."""
+    for decimals in (3, 4, 5, 6):
+        text = f"{x:+.{decimals}f}"
+        if x == 0 or float(text) != 0:
+            return text
+    return f"{x:+.1e}"
+
+
 def _ci(low: float, high: float) -> str:
-    return f"95% CI {low:+.3f} to {high:+.3f}" if np.isfinite([low, high]).all() else "no CI"
+    if not np.isfinite([low, high]).all():
+        return "no CI"
+    return f"95% CI {_signed(low)} to {_signed(high)}"
 
 
 def _gap_words(row: pd.Series, minuend: str, subtrahend: str) -> str:
     """``+0.010 (95% CI ...)`` for minuend minus subtrahend from a paired row."""
     return (
-        f"`{minuend}` minus `{subtrahend}` {row['mean_diff']:+.3f} "
+        f"`{minuend}` minus `{subtrahend}` {_signed(row['mean_diff'])} "
         f"({_ci(row['ci_low'], row['ci_high'])})"
     )
 
@@ -584,9 +595,10 @@ def ranking_text(
     if level:
         text += (
             f" On these {n_seeds} paired seeds the data cannot tell {_names(level)} apart from "
-            "it (the 95% CI of each paired difference includes zero: "
+            f"it (the 95% CI of {'each' if len(level) > 1 else 'the'} paired difference "
+            "includes zero: "
             + "; ".join(_gap_words(vs_top.loc[a], a, top) for a in level)
-            + "), so the order among them may be chance."
+            + f"), so the order {'among' if len(level) > 1 else 'between'} them may be chance."
         )
     if clear:
         text += (
@@ -600,7 +612,7 @@ def ranking_text(
         above = order[: rank - 1]
         vs_rule = paired_table(runs, baseline=rule, outcomes=["spread_final"]).set_index("arm")
         gaps = [
-            f"`{a}` {vs_rule.loc[a, 'mean_diff']:+.3f} "
+            f"`{a}` {_signed(vs_rule.loc[a, 'mean_diff'])} "
             f"({_ci(vs_rule.loc[a, 'ci_low'], vs_rule.loc[a, 'ci_high'])})"
             for a in above
             if a in vs_rule.index
