@@ -493,6 +493,9 @@ def school_small_multiples(
     nrows = int(np.ceil(len(shown) / ncols))
     years = _year_starts(schools)
     seeds = _seed_count(meta, schools)
+    # the shared axis stops a little above the highest school, so the ranks can be told apart
+    highest = float(np.nanmax(agg[["mean", "high"]].to_numpy(float), initial=0.0))
+    y_top = min(1.02, np.ceil(highest * 10) / 10 + 0.1)
     with plt.rc_context(_RC):
         fig = _new_figure(max(3.0 * ncols, 7.0), 2.5 * nrows + 1.6)
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
@@ -509,7 +512,7 @@ def school_small_multiples(
                 ax.plot(s.index, s["mean"], color=colours[arm], linewidth=1.6)
             _mark_years(ax, years, label=False)
             ax.set_title(_rank_title(rank, n), fontsize=10)
-            ax.set_ylim(0, 1.02)
+            ax.set_ylim(0, y_top)
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
             ax.grid(axis="y", color="0.92")
         fig.supxlabel(
