@@ -4,10 +4,13 @@
 
 Fits ``parameters`` (default: the parameters that matter in the latest sensitivity analysis
 ``sensitivity``, at most ``max_parameters``) to quantitative ``targets``: bands from the
-literature, each with its source (``configs/calibrate.yaml``; docs/ODD.md lists them). Priors are
-uniform over each parameter's plausible range. A parameter set's simulated value of a target is
-its mean over ``seeds`` common seeds; its distance is the sum over targets of how far that value
-lies outside the target's band, in units of the band's width. ABC-SMC (pyabc) lowers the
+literature, each with its source (``configs/calibrate.yaml``; docs/ODD.md lists them). Per-school
+parameters are left to the scenarios; ``arm_parameters`` adds parameters fitted for one arm only
+(``key@arm``: an assumption of that arm's scenario). Priors are uniform over each parameter's
+plausible range. A parameter set's simulated value of a target is its mean over ``seeds`` common
+seeds; its distance is the sum over targets of how far that value lies outside the target's band,
+in units of the band's width, plus, for a target with a measured value (``contains``), how far it
+lies from that value. ABC-SMC (pyabc) lowers the
 tolerance population by population; a tolerance of zero means every accepted parameter set puts
 every target inside its band. Particles are evaluated through the project's executor (local
 processes or a Dask cluster: pyabc's mapping sampler over the executor's ``map``).
