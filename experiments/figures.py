@@ -39,7 +39,7 @@ from scipy import stats  # noqa: E402
 from experiments.analysis import mean_interval  # noqa: E402
 from sim import outcome_registry as registry  # noqa: E402
 from sim.fileio import save_figure  # noqa: E402
-from sim.outcome_registry import counted  # noqa: E402
+from sim.outcome_registry import counted, ordinal  # noqa: E402
 from sim.palette import STAGE_COLOURS  # noqa: E402
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "make_all",
     "outcome_label",
     "paired_differences",
+    "school_ranks",
     "school_small_multiples",
     "stage_composition",
     "stamp_text",
@@ -418,39 +419,100 @@ def _difference_panel(ax: plt.Axes, diff: np.ndarray, colour: str, name: str) ->
     ax.set_ylim(0, ax.get_ylim()[1] / top)  # room for the text box
 
 
+#: Above this many schools, the small multiples show nine ranks from the highest to the lowest.
+MAX_SCHOOL_PANELS = 12
+
+
+def school_ranks(schools: pd.DataFrame) -> pd.DataFrame:
+    """Each school's rank within its run (arm and seed) by its uptake at the run's last week.
+
+    Schools are drawn afresh for every seed (:mod:`sim.heterogeneity`), so a school's number
+    names a different school in each seed, and averaging school 3 over seeds averages unrelated
+    schools. Ranking within each run compares like with like: rank 1 is the run's highest
+    uptake at the end, rank ``n_schools`` its lowest (ties broken by the higher mean uptake over
+    the run, then by school number). Each arm is ranked on its own, so a rank's curves compare
+    the arms' distributions of schools, not the same school under both arms.
+
+    Returns:
+        One row per (arm, seed, school) with ``rank`` (1 = highest) and ``n_schools``.
+
+    """
+    _require(schools, ("arm", "seed", "school", "week", "uptake"), "schools")
+    keys = ["arm", "seed", "school"]
+    per_school = schools.groupby(keys, sort=True, observed=True).agg(
+        last_week=("week", "max"), mean_uptake=("uptake", "mean")
+    )
+    last = schools.set_index([*keys, "week"])["uptake"]
+    per_school["final"] = last.loc[
+        pd.MultiIndex.from_arrays(
+            [*(per_school.index.get_level_values(k) for k in keys), per_school["last_week"]]
+        )
+    ].to_numpy()
+    per_school = per_school.reset_index().sort_values(
+        ["arm", "seed", "final", "mean_uptake", "school"],
+        ascending=[True, True, False, False, True],
+        kind="stable",
+    )
+    runs = per_school.groupby(["arm", "seed"], sort=False, observed=True)
+    per_school["rank"] = runs.cumcount() + 1
+    per_school["n_schools"] = runs["school"].transform("size")
+    return per_school[[*keys, "rank", "n_schools"]].reset_index(drop=True)
+
+
+def _rank_title(rank: int, n: int) -> str:
+    if rank == 1:
+        return f"Highest of {n}"
+    if rank == n:
+        return f"Lowest of {n}"
+    return f"{ordinal(rank)} highest of {n}"
+
+
 def school_small_multiples(
     schools: pd.DataFrame, path: str | os.PathLike, meta: Mapping[str, Any]
 ) -> Path:
-    """One small panel per school: mean uptake over weeks for each arm, with a 95% band.
+    """One small panel per rank of school within a run: uptake over weeks for each arm.
 
-    All panels share their axes, so schools can be compared at a glance.
+    Schools are ranked within each run by their uptake at the end (:func:`school_ranks`);
+    a panel's line is the mean over seeds of the school at that rank, shaded with its 95%
+    confidence band, so the panels show how far schools of one run differ. With more than
+    :data:`MAX_SCHOOL_PANELS` schools, nine ranks from the highest to the lowest are shown.
+    All panels share their axes.
     """
-    _require(schools, ("arm", "seed", "school", "week", "uptake"), "schools")
+    ranks = school_ranks(schools)
+    ranked = schools.merge(ranks, on=["arm", "seed", "school"], validate="many_to_one")
     arms = arm_order(meta, schools["arm"].unique())
     colours = _arm_colours(meta, arms)
-    agg = _mean_band(schools, ["school", "arm", "week"], "uptake")
-    ids = sorted(schools["school"].unique())
-    n = len(ids)
-    ncols = min(n, 4) if n <= 8 else int(np.ceil(np.sqrt(n)))
-    nrows = int(np.ceil(n / ncols))
+    agg = _mean_band(ranked, ["rank", "arm", "week"], "uptake")
+    n = int(ranks["n_schools"].max())
+    shown = (
+        list(range(1, n + 1))
+        if n <= MAX_SCHOOL_PANELS
+        else sorted({int(round(r)) for r in np.linspace(1, n, 9)})
+    )
+    ncols = min(len(shown), 4) if len(shown) <= 8 else int(np.ceil(np.sqrt(len(shown))))
+    nrows = int(np.ceil(len(shown) / ncols))
     years = _year_starts(schools)
+    seeds = _seed_count(meta, schools)
+    # the shared axis stops a little above the highest school, so the ranks can be told apart
+    highest = float(np.nanmax(agg[["mean", "high"]].to_numpy(float), initial=0.0))
+    y_top = min(1.02, np.ceil(highest * 10) / 10 + 0.1)
     with plt.rc_context(_RC):
-        fig = _new_figure(max(3.0 * ncols, 7.0), 2.5 * nrows + 1.4)
+        fig = _new_figure(max(3.0 * ncols, 7.0), 2.5 * nrows + 1.6)
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
         for k, ax in enumerate(axes.flat):
-            if k >= n:
+            if k >= len(shown):
                 ax.set_visible(False)
                 continue
-            school = ids[k]
+            rank = shown[k]
             for arm in arms:
-                if (school, arm) not in agg.index.droplevel("week"):
+                if (rank, arm) not in agg.index.droplevel("week"):
                     continue
-                s = agg.loc[(school, arm)]
+                s = agg.loc[(rank, arm)]
                 ax.fill_between(s.index, s["low"], s["high"], color=colours[arm], alpha=0.2, lw=0)
                 ax.plot(s.index, s["mean"], color=colours[arm], linewidth=1.6)
             _mark_years(ax, years, label=False)
-            ax.set_title(f"School {school}", fontsize=10)
-            ax.set_ylim(0, 1.02)
+            ax.set_title(_rank_title(rank, n), fontsize=10)
+            ax.set_ylim(0, y_top)
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
             ax.grid(axis="y", color="0.92")
         fig.supxlabel(
@@ -459,7 +521,12 @@ def school_small_multiples(
             else "Teaching week"
         )
         fig.supylabel("Share of the school's staff using the practice")
-        fig.suptitle("Uptake in each school (mean over seeds, 95% band)")
+        fig.suptitle(
+            "Schools ranked within each run by uptake at the end (rank 1: the run's highest)\n"
+            f"line: mean over {counted(seeds, 'seed')} of the school at that rank; "
+            "shaded: its 95% confidence band",
+            fontsize=11,
+        )
         fig.legend(
             handles=[
                 Line2D(

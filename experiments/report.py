@@ -433,6 +433,9 @@ def _environment() -> jinja2.Environment:
     env.filters["code"] = lambda text: f"`{text}`"
     env.filters["uncap"] = lambda text: text[:1].lower() + text[1:]
     env.filters["package"] = lambda item: [item[0], str(item[1]) if item[1] else "not installed"]
+    from experiments.figures import MAX_SCHOOL_PANELS  # matplotlib only when a report is written
+
+    env.globals["max_school_panels"] = MAX_SCHOOL_PANELS  # the captions say what is drawn
     return env
 
 

@@ -49,6 +49,7 @@ from sim.compose import build_config
 from sim.config import Config, ConfigError
 from sim.fileio import atomic_dir, atomic_path, save_figure, write_text_atomic
 from sim.network_import import NetworkData, describe, read_network
+from sim.outcome_registry import counted, ordinal
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "network"
@@ -271,20 +272,21 @@ def candidate_sets(
 # --------------------------------------------------------------------------------------------
 
 
-def _school_spread(config: Config, seeds: list[int]) -> np.ndarray:
-    """Mean spread at the horizon per school over seeds (non-participants adopting/embedded)."""
+def _school_spreads(config: Config, seeds: list[int]) -> np.ndarray:
+    """Spread at the horizon per seed and school (non-participants adopting/embedded)."""
     from sim.model import KnowledgeMobilisationModel
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    total = None
+    spreads = []
     for seed in seeds:
         cfg = dataclasses.replace(config, seed=int(seed))
         model = KnowledgeMobilisationModel(cfg, validated=True).run()
         rec = model.record.totals()
         t = model.record.weeks_recorded - 1
-        spread = rec.spread_users[t] / np.maximum(model.schools.size - rec.participants[t], 1)
-        total = spread if total is None else total + spread
-    return total / len(seeds)
+        spreads.append(
+            rec.spread_users[t] / np.maximum(model.schools.size - rec.participants[t], 1)
+        )
+    return np.asarray(spreads, float)
 
 
 def greedy_participants(
@@ -297,12 +299,18 @@ def greedy_participants(
     the first listed. Every school's candidates run together (schools do not interact in the
     model; tests/test_import.py checks it).
 
+    Each step records the runner-up and the paired 95% t interval, over ``seeds``, of the
+    chosen candidate's spread minus the runner-up's: ``near_tie`` is true when that interval
+    reaches zero (which of the two was added is then close to chance) or, with one seed, cannot
+    be computed.
+
     Returns:
         The chosen ids (school by school, in the order chosen) and a table of every step.
 
     """
     from joblib import Parallel, delayed
 
+    from experiments.analysis import mean_interval
     from sim.network_import import staff_ids
 
     base = copy.deepcopy(config)
@@ -329,23 +337,39 @@ def greedy_participants(
             cfg.selection.participants = [ids[i] for p in picks for i in p]
             cfg.selection.per_school = [len(p) for p in picks]
             trials.append(cfg.validate())
-        values = Parallel(n_jobs=n_jobs)(delayed(_school_spread)(cfg, seeds) for cfg in trials)
-        values = np.asarray(values)  # candidates x schools
+        per_seed = Parallel(n_jobs=n_jobs)(delayed(_school_spreads)(cfg, seeds) for cfg in trials)
+        per_seed = np.asarray(per_seed)  # candidates x seeds x schools
         for s in active:
             pool = pools[s]
-            v = values[: len(pool), s]
-            best = int(np.argmax(v))  # first maximum: the first listed among equals
+            v = per_seed[: len(pool), :, s].mean(axis=1)
+            # best first; means equal but for rounding are ties, and go to the first listed
+            order = np.lexsort((np.arange(len(pool)), -np.round(v, 12)))
+            best = int(order[0])
             chosen[s].append(pool[best])
-            steps.append(
-                {
-                    "school_index": s,
-                    "step": step + 1,
-                    "id": ids[pool[best]],
-                    "expected_spread": float(v[best]),
-                    "runner_up_spread": float(np.sort(v)[-2]) if len(v) > 1 else float("nan"),
-                    "candidates": len(pool),
-                }
-            )
+            row = {
+                "school_index": s,
+                "step": step + 1,
+                "id": ids[pool[best]],
+                "expected_spread": float(v[best]),
+                "runner_up_id": "",
+                "runner_up_spread": float("nan"),
+                "gap_ci_low": float("nan"),
+                "gap_ci_high": float("nan"),
+                "near_tie": False,
+                "candidates": len(pool),
+            }
+            if len(pool) > 1:
+                runner = int(order[1])
+                gap = per_seed[best, :, s] - per_seed[runner, :, s]
+                low, high = mean_interval(gap, "t")
+                row.update(
+                    runner_up_id=ids[pool[runner]],
+                    runner_up_spread=float(v[runner]),
+                    gap_ci_low=low,
+                    gap_ci_high=high,
+                    near_tie=not low > 0,  # NaN (one seed): cannot tell, a near-tie
+                )
+            steps.append(row)
     return [ids[i] for picks in chosen for i in picks], pd.DataFrame(steps)
 
 
@@ -446,7 +470,9 @@ after {{ years }} years (mean and 95% interval over seeds); the difference is pa
 | {{ r.arm }} | {{ r.spread }} | {{ r.diff }} | {{ r.uptake }} |
 {% endfor %}
 
-The full paired comparison (every outcome, Wilcoxon tests, replications, figures) is in
+{% for paragraph in ranking %}{{ paragraph }}
+
+{% endfor %}The full paired comparison (every outcome, Wilcoxon tests, replications, figures) is in
 [comparison/report.md](comparison/report.md).
 
 ## Who each policy sends
@@ -461,7 +487,7 @@ The full paired comparison (every outcome, Wilcoxon tests, replications, figures
 {% for p in school.policies -%}
 | {{ p.policy }} | {{ p.people }} |
 {% endfor %}
-{% if school.greedy %}Greedy steps: {% for g in school.greedy %}{{ g.id }} (expected school spread {{ "%.3f" | format(g.expected_spread) }}{% if g.runner_up_spread == g.runner_up_spread %}, next best {{ "%.3f" | format(g.runner_up_spread) }}{% endif %}){% if not loop.last %}; {% endif %}{% endfor %}.{% endif %}
+{% if school.greedy %}Greedy steps: {% for g in school.greedy %}{{ g.id }} (expected school spread {{ "%.3f" | format(g.expected_spread) }}{% if g.runner_up_id %}, next best {{ g.runner_up_id }} {{ "%.3f" | format(g.runner_up_spread) }}{% if g.near_tie %}: not clearly ahead{% endif %}{% endif %}){% if not loop.last %}; {% endif %}{% endfor %}.{% endif %}
 
 {% endfor -%}
 `random` varies with the seed (shown: seed {{ seed_start }}); model policies that draw
@@ -479,6 +505,180 @@ unknown roles may too. In-degree and betweenness are computed on the ties in the
 
 {{ network }}
 """
+
+
+#: What each policy sends, in a few words (the ranking text names the rules it compares).
+POLICY_WORDS = {
+    "in_degree": "the staff most often named as advisers",
+    "betweenness": "the staff on most shortest advice paths",
+    "greedy": "the set the greedy simulation search chose",
+    "mixed": "senior leaders plus opinion formers",
+    "opinion_formers": "opinion formers first, then the most consulted teachers",
+    "senior_leaders": "senior leaders",
+    "middle_leaders": "middle leaders",
+    "early_career": "early-career teachers",
+    "random": "staff drawn at random",
+}
+#: Rules that choose by searching over simulations rather than by a simple rule.
+OPTIMISED = ("greedy",)
+
+
+def _signed(x: float) -> str:
+    """``+0.012``; a nonzero value that would print as 0.000 gets the digits that show its sign."""
+    for decimals in (3, 4, 5, 6):
+        text = f"{x:+.{decimals}f}"
+        if x == 0 or float(text) != 0:
+            return text
+    return f"{x:+.1e}"
+
+
+def _ci(low: float, high: float) -> str:
+    if not np.isfinite([low, high]).all():
+        return "no CI"
+    return f"95% CI {_signed(low)} to {_signed(high)}"
+
+
+def _gap_words(row: pd.Series, minuend: str, subtrahend: str) -> str:
+    """``+0.010 (95% CI ...)`` for minuend minus subtrahend from a paired row."""
+    return (
+        f"`{minuend}` minus `{subtrahend}` {_signed(row['mean_diff'])} "
+        f"({_ci(row['ci_low'], row['ci_high'])})"
+    )
+
+
+def _clear(row: pd.Series) -> bool:
+    """Whether the paired 95% CI excludes zero."""
+    return bool(np.isfinite(row["ci_low"]) and (row["ci_low"] > 0 or row["ci_high"] < 0))
+
+
+def _names(arms: list[str], words: bool = False) -> str:
+    """```a`, `b` and `c``, each followed by what it sends with ``words``."""
+    items = [f"`{a}`" + (f" ({POLICY_WORDS.get(a, a)})" if words else "") for a in arms]
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def ranking_text(
+    table: pd.DataFrame, runs: pd.DataFrame, steps: pd.DataFrame, greedy_seeds: int
+) -> list[str]:
+    """The ranking the table shows, in words: paragraphs written from the results.
+
+    Says which policy ranks first and which the seeds cannot tell apart from it (paired
+    differences against the first, same seeds, 95% t interval); then, for every optimised rule
+    (:data:`OPTIMISED`) that does not rank first, which simpler rules rank above it, by how
+    much (paired difference and its 95% CI) and why its choice can fall short: its steps whose
+    pick was not clearly ahead of the runner-up (``steps.near_tie``), its one-at-a-time
+    choice, and the few seeds it chose on.
+
+    Args:
+        table: The policy table, best expected spread first (``arm``, ``spread_mean``).
+        runs: The comparison's runs (``arm``, ``seed``, ``spread_final``).
+        steps: The greedy search's steps (:func:`greedy_participants`).
+        greedy_seeds: The seeds the greedy search chose on.
+
+    """
+    from experiments.analysis import paired_table
+
+    order = list(table["arm"])
+    n_seeds = int(runs["seed"].nunique())
+    means = dict(zip(table["arm"], table["spread_mean"], strict=True))
+    paragraphs = [
+        "Ranked by expected spread, highest first: "
+        + ", ".join(f"`{a}` {means[a]:.3f}" for a in order)
+        + "."
+    ]
+    top = order[0]
+    vs_top = paired_table(runs, baseline=top, outcomes=["spread_final"]).set_index("arm")
+    behind = [a for a in order[1:] if a in vs_top.index]
+    clear = [a for a in behind if _clear(vs_top.loc[a])]
+    level = [a for a in behind if a not in clear]
+    text = f"`{top}` ({POLICY_WORDS.get(top, top)}) ranks first."
+    if level:
+        text += (
+            f" On these {n_seeds} paired seeds the data cannot tell {_names(level)} apart from "
+            f"it (the 95% CI of {'each' if len(level) > 1 else 'the'} paired difference "
+            "includes zero: "
+            + "; ".join(_gap_words(vs_top.loc[a], a, top) for a in level)
+            + f"), so the order {'among' if len(level) > 1 else 'between'} them may be chance."
+        )
+    if clear:
+        text += (
+            f" {_names(clear)} did clearly worse than `{top}` (95% CI excludes zero: "
+            + "; ".join(_gap_words(vs_top.loc[a], a, top) for a in clear)
+            + ")."
+        )
+    paragraphs.append(text)
+    for rule in (r for r in OPTIMISED if r in order and r != top):
+        rank = order.index(rule) + 1
+        above = order[: rank - 1]
+        vs_rule = paired_table(runs, baseline=rule, outcomes=["spread_final"]).set_index("arm")
+        gaps = [
+            f"`{a}` {_signed(vs_rule.loc[a, 'mean_diff'])} "
+            f"({_ci(vs_rule.loc[a, 'ci_low'], vs_rule.loc[a, 'ci_high'])})"
+            for a in above
+            if a in vs_rule.index
+        ]
+        text = (
+            f"The optimised rule `{rule}` ({POLICY_WORDS.get(rule, rule)}) ranks "
+            f"{ordinal(rank)} of {len(order)}, below "
+            + (f"{len(above)} simpler rules: " if len(above) > 1 else "the simpler rule ")
+            + _names(above, words=True)
+            + f". Each minus `{rule}`, paired on the same seeds: "
+            + "; ".join(gaps)
+            + "."
+        )
+        clear_above = [a for a in above if a in vs_rule.index and _clear(vs_rule.loc[a])]
+        if clear_above:
+            text += f" The gap is statistically clear for {_names(clear_above)}."
+        else:
+            text += " Every one of these intervals includes zero: the gap may be chance."
+        text += " " + _greedy_why(steps, greedy_seeds, n_seeds)
+        paragraphs.append(text)
+    return paragraphs
+
+
+def _greedy_why(steps: pd.DataFrame, greedy_seeds: int, n_seeds: int) -> str:
+    """Why the greedy set can fall short, from its own steps."""
+    seeds = counted(greedy_seeds, "seed")
+    why = (
+        f"Why: the greedy search adds one member of staff at a time, each time the candidate "
+        f"with the highest mean spread over its own {seeds}, not the {n_seeds} compared here. "
+        "That is not an optimum: a pick that looks best on a few seeds may not be on fresh "
+        "ones, and adding one person at a time can miss the best set."
+    )
+    contested = steps[steps["runner_up_id"].astype(str) != ""] if len(steps) else steps
+    if len(contested):
+        ties = contested[contested["near_tie"].astype(bool)]
+        exact = int(
+            np.isclose(
+                contested["expected_spread"], contested["runner_up_spread"], rtol=0, atol=1e-12
+            ).sum()
+        )
+        if len(ties):
+            if len(contested) == 1:
+                share = "its only step"
+            elif len(ties) == len(contested):
+                share = f"all {len(ties)} of its steps"
+            else:
+                share = f"{len(ties)} of its {len(contested)} steps"
+            why += (
+                f" In {share} the pick was not clearly ahead "
+                f"of the runner-up (the paired 95% CI of their difference over the {seeds} "
+                "includes zero"
+                + (
+                    f"; in {exact} the two were exactly tied and the first listed was taken"
+                    if exact
+                    else ""
+                )
+                + "): those picks were close to chance among near-equals. More `greedy_seeds` "
+                "would make each step surer."
+            )
+        else:
+            why += (
+                f" Every pick ({counted(len(contested), 'step')}) was clearly ahead of the "
+                f"runner-up on its {seeds}, so the shortfall comes from choosing one at a time "
+                "on those seeds, not from near-ties."
+            )
+    return why
 
 
 def _fmt(mean: float, lo: float, hi: float, sign: bool = False) -> str:
@@ -570,6 +770,9 @@ def write_page(
             pseudonymised=s.pseudonymise,
             baseline=baseline,
             rows=rows,
+            ranking=ranking_text(
+                table, pd.read_parquet(comparison / "runs.parquet"), greedy, s.greedy_seeds
+            ),
             schools=schools,
             seed_start=s.seed_start,
             network=network,

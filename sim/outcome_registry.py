@@ -37,6 +37,7 @@ __all__ = [
     "check_summary",
     "expected_names",
     "for_series",
+    "ordinal",
     "outcome",
     "counted",
     "years_text",
@@ -224,6 +225,12 @@ def counted(n: Any, noun: str, plural: str | None = None) -> str:
     if not isinstance(n, numbers.Integral):
         return f"{n} {many}"
     return f"{int(n):,} {noun if n == 1 else many}"
+
+
+def ordinal(n: int) -> str:
+    """``"1st"``, ``"2nd"``, ``"3rd"``, ``"4th"``, ``"11th"``, ``"22nd"``: a rank in words."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def years_text(years: int | None) -> str:

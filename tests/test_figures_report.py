@@ -10,6 +10,7 @@ import math
 import re
 
 import matplotlib.image as mpimg
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -279,6 +280,76 @@ def test_make_all_writes_every_figure_that_applies(two_arm):
     assert not (two_arm["out"] / "interaction.png").exists()
     # atomic writes leave no temporary files behind
     assert not [p.name for p in two_arm["out"].iterdir() if p.name.startswith(".")]
+
+
+def _shuffled_schools(n_schools, seeds=8, weeks=10):
+    """Schools that differ within a run but whose numbers are shuffled from seed to seed.
+
+    In seed ``s`` school ``i`` ends at ``LEVELS[perm_s[i]]`` (a straight line from 0), so every
+    school number averages to nearly the same curve over seeds, while the schools of one run
+    run from the highest level to the lowest.
+    """
+    levels = np.linspace(0.6, 0.05, n_schools)
+    rng = np.random.default_rng(7)
+    rows = []
+    for arm, shift in (("whole_staff", 0.0), ("start_small", 0.02)):
+        for seed in range(seeds):
+            final = levels[rng.permutation(n_schools)] + shift
+            for school in range(n_schools):
+                for week in range(1, weeks + 1):
+                    rows.append((arm, seed, school, week, final[school] * week / weeks))
+    df = pd.DataFrame(rows, columns=["arm", "seed", "school", "week", "uptake"])
+    return df, levels
+
+
+def _drawn(monkeypatch, draw, *args):
+    """The figure a drawing function made (kept open), instead of its PNG."""
+    kept = {}
+    monkeypatch.setattr(figures, "_finish", lambda fig, *a: kept.setdefault("fig", fig))
+    draw(*args)
+    return kept["fig"]
+
+
+def test_school_panels_rank_schools_within_each_run(monkeypatch, tmp_path):
+    # school numbers are shuffled between seeds: a panel per school number would show eight
+    # near-identical curves; a panel per rank within the run shows the spread between schools
+    schools, levels = _shuffled_schools(8)
+    ranks = figures.school_ranks(schools)
+    assert len(ranks) == 2 * 8 * 8 and set(ranks["n_schools"]) == {8}
+    final = schools[schools.week == 10].merge(ranks, on=["arm", "seed", "school"])
+    base = final[final.arm == "whole_staff"]
+    assert np.allclose(base.groupby("rank")["uptake"].mean().to_numpy(), levels)
+    meta = make_meta({"whole_staff": [], "start_small": []}, "whole_staff")
+    fig = _drawn(monkeypatch, figures.school_small_multiples, schools, tmp_path / "s.png", meta)
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert [ax.get_title() for ax in panels] == [
+        "Highest of 8",
+        *(f"{k} highest of 8" for k in ("2nd", "3rd", "4th", "5th", "6th", "7th")),
+        "Lowest of 8",
+    ]
+    for ax, level in zip(panels, levels, strict=True):
+        ends = sorted(line.get_ydata()[-1] for line in ax.get_lines() if len(line.get_ydata()) > 2)
+        assert ends == pytest.approx([level, level + 0.02])  # each arm's school at that rank
+    assert "ranked within each run" in fig._suptitle.get_text()
+    assert "mean over 8 seeds" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def test_many_schools_show_nine_ranks_highest_to_lowest(monkeypatch, tmp_path):
+    schools, levels = _shuffled_schools(30, seeds=3, weeks=3)
+    meta = make_meta({"whole_staff": [], "start_small": []}, "whole_staff")
+    fig = _drawn(monkeypatch, figures.school_small_multiples, schools, tmp_path / "s.png", meta)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert len(titles) == 9 and titles[0] == "Highest of 30" and titles[-1] == "Lowest of 30"
+    plt.close(fig)
+
+
+def test_the_school_figure_caption_says_what_is_plotted(two_arm):
+    text = two_arm["report"].read_text(encoding="utf-8")
+    caption = text[text.index("(school_small_multiples.png)") :].split("\n\n")[1]
+    assert "ranked by the share of their staff using the practice at the end" in caption
+    assert f"more than {figures.MAX_SCHOOL_PANELS} schools" in caption
+    assert "mean over seeds of the school at that rank" in caption
 
 
 def test_factorial_design_adds_the_interaction_plot(factorial):

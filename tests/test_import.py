@@ -339,6 +339,10 @@ def test_whom_to_send_report_renders_with_the_example_network(tmp_path):
         assert (out / f"map_{school}.png").stat().st_size > 0
         assert f"### {school}" in page
     assert (out / "comparison" / "report.md").exists()
+    # the ranking is said in words, in the table's order
+    ranked = ", ".join(f"`{r.arm}` {r.spread_mean:.3f}" for r in table.itertuples())
+    assert f"Ranked by expected spread, highest first: {ranked}." in page
+    assert ("The optimised rule `greedy`" in page) == (table["arm"].iloc[0] != "greedy")
     cand = pd.read_csv(out / "candidates.csv")
     assert set(cand["policy"]) == set(policies)
     # Each school sends as many as its row of the schools file allows.
@@ -352,6 +356,101 @@ def test_whom_to_send_report_renders_with_the_example_network(tmp_path):
             text = path.read_text(errors="replace")
             leaked = [r for r in real if r in text]
             assert not leaked, f"{path.relative_to(out)} names {leaked[:3]}"
+
+
+def _policy_runs(effects: dict[str, float], n_seeds: int = 40) -> pd.DataFrame:
+    """Runs of each policy on the same seeds: a shared seed effect plus the policy's effect."""
+    rng = np.random.default_rng(3)
+    seed_effect = rng.normal(0.06, 0.02, n_seeds)
+    rows = [
+        {"arm": arm, "seed": seed, "spread_final": seed_effect[seed] + effect + noise}
+        for arm, effect in effects.items()
+        for seed, noise in enumerate(rng.normal(0, 0.004, n_seeds))
+    ]
+    return pd.DataFrame(rows)
+
+
+def _policy_table(runs: pd.DataFrame) -> pd.DataFrame:
+    means = runs.groupby("arm", sort=False)["spread_final"].mean()
+    table = pd.DataFrame({"arm": means.index, "spread_mean": means.to_numpy()})
+    return table.sort_values("spread_mean", ascending=False, kind="stable")
+
+
+def _steps(gaps: list[tuple[float, float]]) -> pd.DataFrame:
+    """Greedy steps with the given (expected spread, runner-up spread) and near-tie flags."""
+    return pd.DataFrame(
+        [
+            {
+                "id": f"P{k}",
+                "expected_spread": best,
+                "runner_up_id": f"Q{k}",
+                "runner_up_spread": runner,
+                "near_tie": best - runner < 0.01,
+            }
+            for k, (best, runner) in enumerate(gaps)
+        ]
+    )
+
+
+def test_ranking_text_says_when_greedy_falls_behind_a_simple_rule_and_why():
+    from scipy import stats
+
+    runs = _policy_runs({"greedy": 0.0, "opinion_formers": 0.010, "random": -0.02})
+    table = _policy_table(runs)
+    steps = _steps([(0.067, 0.067), (0.10, 0.05), (0.03, 0.025)])
+    text = "\n\n".join(whom_to_send.ranking_text(table, runs, steps, greedy_seeds=10))
+    assert text.startswith(
+        "Ranked by expected spread, highest first: `opinion_formers` 0.0"
+    ) and text.index("`greedy` 0.0") < text.index("`random` 0.0")
+    assert (
+        "`opinion_formers` (opinion formers first, then the most consulted teachers) ranks first"
+        in text
+    )
+    # the gap greedy leaves, with its paired 95% CI, as scipy computes it
+    pairs = runs.pivot(index="seed", columns="arm", values="spread_final")
+    diff = (pairs["opinion_formers"] - pairs["greedy"]).to_numpy()
+    ci = stats.ttest_1samp(diff, 0.0).confidence_interval()
+    assert (
+        "The optimised rule `greedy` (the set the greedy simulation search chose) ranks 2nd of 3, "
+        "below the simpler rule `opinion_formers`" in text
+    )
+    assert f"`opinion_formers` {diff.mean():+.3f} (95% CI {ci.low:+.3f} to {ci.high:+.3f})" in text
+    assert "The gap is statistically clear for `opinion_formers`." in text
+    assert "In 2 of its 3 steps the pick was not clearly ahead" in text
+    assert "in 1 the two were exactly tied" in text and "over its own 10 seeds" in text
+    assert "`random` did clearly worse than `opinion_formers`" in text
+
+
+def test_ranking_text_when_greedy_leads_or_the_gap_is_noise():
+    runs = _policy_runs({"greedy": 0.02, "in_degree": 0.0})
+    table = _policy_table(runs)
+    paragraphs = whom_to_send.ranking_text(table, runs, _steps([(0.1, 0.05)]), greedy_seeds=30)
+    assert paragraphs[1].startswith(
+        "`greedy` (the set the greedy simulation search chose) ranks first"
+    )
+    assert not any("optimised rule" in p for p in paragraphs)  # nothing falls behind
+    # a gap far inside the noise: said to be possibly chance, not a clear shortfall
+    gaps = np.array([0.010, -0.008, 0.006, -0.004, 0.001])  # in_degree minus greedy, per seed
+    runs = pd.DataFrame(
+        {
+            "arm": ["greedy"] * 5 + ["in_degree"] * 5,
+            "seed": [*range(5), *range(5)],
+            "spread_final": [*(0.05 + 0.01 * np.arange(5)), *(0.05 + 0.01 * np.arange(5) + gaps)],
+        }
+    )
+    steps = _steps([(0.1, 0.095), (0.2, 0.2)])
+    text = whom_to_send.ranking_text(_policy_table(runs), runs, steps, greedy_seeds=1)[-1]
+    assert "ranks 2nd of 2, below the simpler rule `in_degree` (the staff most often named" in text
+    assert "`in_degree` +0.001 (95% CI -0." in text
+    assert "Every one of these intervals includes zero: the gap may be chance." in text
+    assert "In all 2 of its steps the pick was not clearly ahead" in text
+    assert "over its own 1 seed," in text
+    # picks clearly ahead of their runners-up: the shortfall is not put down to near-ties
+    text = whom_to_send.ranking_text(
+        _policy_table(runs), runs, _steps([(0.1, 0.05)]), greedy_seeds=30
+    )[-1]
+    assert "Every pick (1 step) was clearly ahead of the runner-up on its 30 seeds" in text
+    assert "not clearly ahead" not in text
 
 
 def test_whom_to_send_rejects_bad_settings_before_writing(tmp_path, capsys):

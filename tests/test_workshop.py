@@ -8,6 +8,7 @@ under ``test-artifacts/workshop/``. Without Chromium they are skipped locally; i
 
 import csv
 import io
+import itertools
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,7 @@ from sim.workshop.levers import LEVERS
 from sim.workshop.many import run_band
 from sim.workshop.session import CHOICES, Controls, WorkshopSession
 from sim.workshop.stories import STORIES, narrate
+from sim.workshop.stories import story as story_by_key
 from sim.workshop.words import OPTION_HELP, OPTION_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +48,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PROJECTOR = {"width": 1366, "height": 768}
+SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
 # -- session logic (no browser) -------------------------------------------------------------------
@@ -215,6 +219,115 @@ def test_uptake_axis_is_fitted_to_the_data():
         [svg.Series(np.array([0.0, 5.0, 17.0]), "A")], 117, "t", "y", percent=True
     )
     assert ">20%<" in chart and ">100%<" not in chart
+
+
+def _plot_box(chart: str) -> tuple[float, float, float, float]:
+    """The plot rectangle of a line chart (x, y, width, height): the unfilled framed rect."""
+    root = ET.fromstring(chart)
+    (rect,) = [r for r in root.iter(f"{SVG_NS}rect") if r.get("fill") == "none"]
+    return tuple(float(rect.get(k)) for k in ("x", "y", "width", "height"))
+
+
+def test_side_names_are_in_a_legend_outside_the_plot():
+    # late in the run the curve and its event letters reach the top right, where a name at the
+    # end of the line used to be drawn over them: the names now sit above the plot
+    s = WorkshopSession(Controls(side_by_side=True))
+    s.step(s.horizon)
+    names = s.side_names()
+    series = [svg.Series(100 * s.uptake_series(i), names[i], i, tuple(s.events(i))) for i in (0, 1)]
+    for big in (1.0, 1.35):
+        chart = svg.line_chart(series, s.horizon, "t", "y", percent=True, mark_events=True, big=big)
+        x, y, w, h = _plot_box(chart)
+        root = ET.fromstring(chart)
+        labels = [t for t in root.iter(f"{SVG_NS}text") if t.text in names]
+        assert sorted(t.text for t in labels) == sorted(names)
+        for t in labels:  # baseline above the plot's top edge, start inside the plot's width
+            assert float(t.get("y")) < y and x <= float(t.get("x")) < x + w
+        # the plot keeps its height: the legend's row is added to the picture
+        assert h == pytest.approx(_plot_box(svg.line_chart([], 117, "t", "y", big=big))[3])
+    # names too long for one row wrap onto a second, still above the plot
+    long = [
+        svg.Series(np.array([1.0, 2.0]), "a rather long name for a side " * 2, i) for i in (0, 1)
+    ]
+    chart = svg.line_chart(long, 117, "t", "y")
+    texts = [t for t in ET.fromstring(chart).iter(f"{SVG_NS}text") if t.text == long[0].label]
+    assert len({t.get("y") for t in texts}) == 2
+    assert all(float(t.get("y")) < _plot_box(chart)[1] for t in texts)
+
+
+def _mark_boxes(chart: str, big: float) -> list[tuple[str, float, float, float, float]]:
+    """Each event mark's text and box (x0, y0, x1, y1), from its anchor and measured width."""
+    boxes = []
+    for t in ET.fromstring(chart).iter(f"{SVG_NS}text"):
+        if t.text and t.text.isupper() and t.get("text-anchor") == "middle":
+            font = float(t.get("font-size"))
+            half = svg._text_width(t.text, font) / 2
+            x, y = float(t.get("x")), float(t.get("y"))
+            boxes.append((t.text, x - half, y - 0.75 * font, x + half, y + 0.1 * font))
+    return boxes
+
+
+def _line_points(chart: str) -> list[np.ndarray]:
+    """The sides' lines (stroke width 4), sampled every SVG unit along each segment."""
+    lines = []
+    for line in ET.fromstring(chart).iter(f"{SVG_NS}polyline"):
+        if line.get("stroke-width") != "4":
+            continue
+        pts = np.array([[float(v) for v in p.split(",")] for p in line.get("points").split()])
+        samples = [
+            np.linspace(a, b, max(2, int(np.hypot(*(b - a))) + 1))
+            for a, b in zip(pts[:-1], pts[1:], strict=True)
+        ]
+        lines.append(np.vstack(samples) if samples else pts)
+    return lines
+
+
+@pytest.mark.parametrize("story", ["side_by_side", *(st.key for st in STORIES)])
+def test_event_letters_sit_clear_of_the_lines_and_of_each_other(story):
+    controls = (
+        Controls(side_by_side=True) if story == "side_by_side" else story_by_key(story).controls
+    )
+    s = WorkshopSession(controls)
+    s.step(s.horizon)
+    sides = range(len(s.arms))
+    names = s.side_names()
+    series = [svg.Series(100 * s.uptake_series(i), names[i], i, tuple(s.events(i))) for i in sides]
+    for big in (1.0, 1.35):
+        chart = svg.line_chart(series, s.horizon, "t", "y", percent=True, mark_events=True, big=big)
+        boxes = _mark_boxes(chart, big)
+        assert len(boxes) >= 3
+        lines = _line_points(chart)
+        for text, x0, y0, x1, y1 in boxes:
+            for pts in lines:  # 2.5 units of slack: the line's own half-width
+                inside = (pts[:, 0] > x0 + 2.5) & (pts[:, 0] < x1 - 2.5)
+                inside &= (pts[:, 1] > y0 + 2.5) & (pts[:, 1] < y1 - 2.5)
+                assert not inside.any(), (story, big, text, (x0, y0, x1, y1))
+        for a, b in itertools.combinations(boxes, 2):
+            overlap = a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+            assert not overlap, (story, big, a, b)
+
+
+def test_stage_labels_fit_the_picture_and_do_not_overlap():
+    # at the end of the run, thin bands (7%, 19.7 units at the default size: less than a line
+    # of text) either side of a wide lapsed band with a long label
+    shares = np.tile(np.array([0.30, 0.07, 0.07, 0.07, 0.07, 0.07, 0.35]), (117, 1))
+    for big in (1.0, 1.35):
+        chart = svg.stages_chart(shares, 117, "Where staff are", big=big)
+        root = ET.fromstring(chart)
+        width = float(root.get("width"))
+        labels = [
+            t
+            for t in root.iter(f"{SVG_NS}text")
+            if t.text and t.text.endswith("%") and t.get("text-anchor") is None
+        ]
+        assert len(labels) == 7
+        ys = sorted(float(t.get("y")) for t in labels)
+        font = float(labels[0].get("font-size"))
+        assert min(np.diff(ys)) >= font  # no two labels on top of each other
+        for t in labels:  # none runs off the picture's right edge
+            assert float(t.get("x")) + svg._text_width(t.text, font, bold=False) <= width, t.text
+        _, y, _, h = _plot_box(chart)
+        assert all(y <= v - 0.7 * font and v <= y + h + 0.3 * font for v in ys)
 
 
 def test_debrief_table_and_summary_describe_the_run():
@@ -479,6 +592,19 @@ def test_to_the_end_of_year_one_and_to_the_end_alone(browser, server):
     _wait_week(page, 117)
     assert _button(page, "Run").is_disabled()
     assert any("S" in m for m in _marks(page))  # support ended
+    # the side's name is drawn clear of the plot, so of the curve and its letters
+    overlaps = page.evaluate(
+        """() => {
+        const svg = document.querySelector('.main-chart svg');
+        const plot = [...svg.querySelectorAll('rect')].find(r => r.getAttribute('fill') === 'none');
+        const p = plot.getBBox();
+        return [...svg.querySelectorAll('text')]
+          .filter(t => t.textContent === 'Whole-staff launch')
+          .map(t => t.getBBox())
+          .map(b => b.x < p.x + p.width && p.x < b.x + b.width && b.y < p.y + p.height && p.y < b.y + b.height);
+        }"""
+    )
+    assert overlaps == [False]
     _shot(page, "04_to_the_end")
     context.close()
 

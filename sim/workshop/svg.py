@@ -8,6 +8,7 @@ renders the same on the page and when the browser turns it into a PNG for the de
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -261,9 +262,17 @@ def line_chart(
     With ``mark_events`` each side's events are lettered on its line (see
     :data:`sim.workshop.words.EVENT_NAMES`); going out of sight is ticked along the bottom.
     A band over many seeds, if given, is drawn behind each line.
+
+    The sides are named in a legend between the title and the plot, never on the plot: a name
+    at the end of a line sat on the curve and on its event letters. The legend's rows are
+    added to ``height``, so the plot keeps its size.
     """
-    left, right, top_m, bottom = 96 * big, 24, 58 * big, 84 * big
-    pw, ph = width - left - right, height - top_m - bottom
+    left, right, bottom = 96 * big, 24, 84 * big
+    pw = width - left - right
+    legend, legend_height = _line_legend(series, left, 46 * big, pw, big)
+    top_m = max(58 * big, 46 * big + legend_height)
+    height = height + top_m - 58 * big
+    ph = height - top_m - bottom
     peak = 0.0
     for s in series:
         if len(s.values):
@@ -347,27 +356,80 @@ def line_chart(
         )
     if mark_events:
         out.extend(_event_marks(series, px, py, top_m + ph, big, top_m))
-    # line labels at the end of each line: the higher line's above it, the lower one's below
-    ends = {s.side: float(s.values[-1]) for s in series if len(s.values)}
-    for s in series:
-        if len(s.values):
-            x, y = points(s.values)[-1]
-            lower = len(ends) == 2 and ends[s.side] < max(ends.values())
-            lower = lower or (len(ends) == 2 and ends[0] == ends[1] and s.side == 1)
-            y = min(y + 30 * big, top_m + ph - 6) if lower else max(y - 14, top_m + 22 * big)
-            out.append(
-                f'<text x="{min(x + 8, left + pw - 4):.1f}" y="{y:.1f}" font-size="{22 * big:.0f}" '
-                f'text-anchor="{"start" if x + 8 < left + pw * 0.7 else "end"}" '
-                f'font-weight="bold" font-family="{FONT}" fill="{SIDE_COLOURS[s.side]}" '
-                f'stroke="#fff" stroke-width="5" paint-order="stroke">{escape(s.label)}</text>'
-            )
+    out.extend(legend)
     return _svg(width, height, "".join(out), title)
+
+
+@functools.cache
+def _text_width(text: str, font_size: float, bold: bool = True) -> float:
+    """The width of ``text`` in DejaVu Sans, the first of :data:`FONT` (SVG units).
+
+    SVG has no text flow to ask, so widths are measured with matplotlib's copy of the font;
+    the fallbacks (Helvetica, Arial) are narrower, so the space kept is enough for them too.
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    font = FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal", size=font_size)
+    width, _, _ = TextToPath().get_text_width_height_descent(text, font, ismath=False)
+    return float(width)
+
+
+def _line_legend(
+    series: Sequence[Series], left: float, top: float, width: float, big: float
+) -> tuple[list[str], float]:
+    """Each side's line style and name, left to right in rows above the plot.
+
+    Returns the SVG elements and the height they take (0 when no side has a name). A row
+    wraps before a name that would run past ``width``; the plot starts 12 units below the
+    last row.
+    """
+    named = [s for s in series if s.label]
+    if not named:
+        return [], 0.0
+    font, swatch, gap, row_height = 22 * big, 40 * big, 36 * big, 32 * big
+    out: list[str] = []
+    x, row = left, 0
+    for s in named:
+        item = swatch + 8 * big + _text_width(s.label, font)
+        if x > left and x + item > left + width:
+            x, row = left, row + 1
+        y = top + row * row_height + row_height / 2
+        colour = SIDE_COLOURS[s.side]
+        dash = f' stroke-dasharray="{SIDE_DASHES[s.side]}"' if SIDE_DASHES[s.side] else ""
+        out.append(
+            f'<line class="legend-line" x1="{x:.1f}" x2="{x + swatch:.1f}" y1="{y:.1f}" '
+            f'y2="{y:.1f}" stroke="{colour}" stroke-width="4"{dash}/>'
+        )
+        out.append(
+            f'<text class="legend-label" x="{x + swatch + 8 * big:.1f}" y="{y + 0.36 * font:.1f}" '
+            f'font-size="{font:.0f}" font-weight="bold" font-family="{FONT}" '
+            f'fill="{colour}">{escape(s.label)}</text>'
+        )
+        x += item + gap
+    return out, (row + 1) * row_height + 12 * big
 
 
 def _event_marks(
     series: Sequence[Series], px, py, baseline: float, big: float, ceiling: float
 ) -> list[str]:
-    out = []
+    """Each side's event letters, placed clear of every line and of each other.
+
+    A mark's letters go just above the highest line around its week (or, where the plot has no
+    room there, just below the lowest; failing both, a label's width to one side), in the first
+    slot whose box meets no other mark and no tick (:func:`_free_slot`); a stem joins them to
+    the point on its own line. Going out of sight is ticked along the bottom.
+    """
+    out: list[str] = []
+    font = 22 * big
+    left, right = px(0), px(max((len(s.values) for s in series), default=0))
+    curves = [
+        np.array([(px(i + 1), py(float(v))) for i, v in enumerate(s.values)])
+        for s in series
+        if len(s.values)
+    ]
+    placed: list[tuple[float, float, float, float]] = []  # x0, y0, x1, y1 of each label
+    marks: list[tuple[int, int, list[str]]] = []
     for s in series:
         colour = SIDE_COLOURS[s.side]
         by_week: dict[int, list[str]] = {}
@@ -379,27 +441,103 @@ def _event_marks(
                     f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y0:.1f}" y2="{y0 - 10:.1f}" '
                     f'stroke="{colour}" stroke-width="3"/>'
                 )
+                placed.append((x - 3, y0 - 12, x + 3, y0 + 2))  # no letters on the ticks
                 continue
-            marks = by_week.setdefault(ev.week, [])
-            if ev.mark not in marks:
-                marks.append(ev.mark)
-        for week, marks in by_week.items():
-            if week > len(s.values) or week < 1:
-                continue
-            x, y = px(week), py(float(s.values[week - 1]))
-            dy = (-34 if s.side == 0 else -64) * big
-            dy = max(dy, ceiling + 24 * big - y)  # keep the letters inside the plot
-            decision = "D" in marks
-            out.append(
-                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y:.1f}" y2="{y + dy * 0.55:.1f}" '
-                f'stroke="{colour}" stroke-width="2"/>'
-            )
-            out.append(
-                f'<text x="{x:.1f}" y="{y + dy:.1f}" text-anchor="middle" font-size="{22 * big:.0f}" '
-                f'font-weight="bold" font-family="{FONT}" fill="{"#b30000" if decision else colour}" '
-                f'stroke="#fff" stroke-width="5" paint-order="stroke">{"".join(marks)}</text>'
-            )
+            letters = by_week.setdefault(ev.week, [])
+            if ev.mark not in letters:
+                letters.append(ev.mark)
+        marks += [(week, s.side, letters) for week, letters in by_week.items()]
+    values = {s.side: s.values for s in series}
+    for week, side, letters in sorted(marks, key=lambda m: (m[0], m[1])):
+        if week > len(values[side]) or week < 1:
+            continue
+        text = "".join(letters)
+        x, y = px(week), py(float(values[side][week - 1]))
+        half = _text_width(text, font) / 2 + 4 * big
+        height = font + 4 * big
+        cx, bottom = _free_slot(
+            x, half, height, curves, placed, (left, right, ceiling, baseline - 30 * big), big
+        )
+        placed.append((cx - half, bottom - height, cx + half, bottom))
+        edge = bottom if bottom <= y else bottom - height
+        colour = SIDE_COLOURS[side]
+        out.append(
+            f'<line x1="{x:.1f}" x2="{cx:.1f}" y1="{y:.1f}" y2="{edge:.1f}" '
+            f'stroke="{colour}" stroke-width="2"/>'
+        )
+        out.append(
+            f'<text x="{cx:.1f}" y="{bottom - 4 * big:.1f}" text-anchor="middle" '
+            f'font-size="{font:.0f}" font-weight="bold" font-family="{FONT}" '
+            f'fill="{"#b30000" if "D" in letters else colour}" '
+            f'stroke="#fff" stroke-width="5" paint-order="stroke">{text}</text>'
+        )
     return out
+
+
+def _free_slot(
+    x: float,
+    half: float,
+    height: float,
+    curves: Sequence[np.ndarray],
+    placed: list[tuple[float, float, float, float]],
+    bounds: tuple[float, float, float, float],
+    big: float,
+) -> tuple[float, float]:
+    """Where a label ``2 half`` wide and ``height`` tall goes: its centre x and bottom y.
+
+    Tried in order: straight above the lines around ``x`` (nearest first, going up), straight
+    below them (going down), then the same a label's width to the right or left, and so on.
+    A slot must stay inside ``bounds`` (left, right, top, bottom) and meet no box in
+    ``placed``; when none does, the first slot above is used.
+    """
+    left, right, top, floor = bounds
+    first = None
+    for shift in (0, 1, -1, 2, -2, 3, -3):
+        cx = min(max(x + shift * (2 * half + 2), left + half), max(right, left + 2 * half) - half)
+        highest, lowest = _curve_span(curves, cx - half, cx + half)
+        above = np.arange(highest - 8 * big, top + height + 2, -height)
+        below = np.arange(lowest + 8 * big + height, floor, height)
+        for bottom in (*above, *below):
+            box = (cx - half, bottom - height, cx + half, bottom)
+            if not _collides(box, placed):
+                return cx, float(bottom)
+            first = first or (cx, float(bottom))
+    return first or (x, max(top + height + 2, floor))
+
+
+def _spread_apart(ys: Sequence[float], gap: float, low: float, high: float) -> list[float]:
+    """Label centres as near ``ys`` as they can be, at least ``gap`` apart, within [low, high].
+
+    Labels keep their order; a label pushed past ``high`` pushes those above it up instead.
+    """
+    order = np.argsort(ys, kind="stable")
+    placed = np.asarray(ys, float)[order]
+    for i in range(len(placed)):  # downwards: each at least gap below the one above
+        floor = low + gap / 2 if i == 0 else placed[i - 1] + gap
+        placed[i] = max(placed[i], floor)
+    for i in range(len(placed) - 1, -1, -1):  # then upwards from the bottom edge
+        ceiling = high - gap / 2 if i == len(placed) - 1 else placed[i + 1] - gap
+        placed[i] = min(placed[i], ceiling)
+    result = np.empty_like(placed)
+    result[order] = placed
+    return result.tolist()
+
+
+def _curve_span(curves: Sequence[np.ndarray], x0: float, x1: float) -> tuple[float, float]:
+    """The highest and lowest point (SVG y) of any line between ``x0`` and ``x1``."""
+    ys = []
+    for pts in curves:
+        inside = pts[(pts[:, 0] >= x0) & (pts[:, 0] <= x1), 1]
+        ys.extend(inside)
+        for x in (x0, x1):  # where the window's edges cut the line
+            if pts[0, 0] <= x <= pts[-1, 0]:
+                ys.append(float(np.interp(x, pts[:, 0], pts[:, 1])))
+    return (min(ys), max(ys)) if ys else (0.0, 0.0)
+
+
+def _collides(box: tuple[float, float, float, float], placed) -> bool:
+    x0, y0, x1, y1 = box
+    return any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in placed)
 
 
 def events_key() -> str:
@@ -419,8 +557,14 @@ def stages_chart(
     height: int = 400,
     big: float = 1.0,
 ) -> str:
-    """Where staff are, week by week: stacked shares with each band labelled where it is wide."""
-    left, right, top_m, bottom = 96 * big, 220 * big, 58 * big, 60 * big
+    """Where staff are, week by week: stacked shares with each band labelled where it is wide.
+
+    The labels sit right of the plot, each beside its band's end, moved apart where bands are
+    thin so that no two overlap; the margin is as wide as the widest label can be.
+    """
+    font = 21 * big
+    widest = max(_text_width(f"{label} 100%", font, bold=False) for label in STAGE_LABELS.values())
+    left, right, top_m, bottom = 96 * big, widest + 24 * big, 58 * big, 60 * big
     pw, ph = width - left - right, height - top_m - bottom
 
     def px(week: float) -> float:
@@ -443,6 +587,7 @@ def stages_chart(
         5,
     ]  # unaware, aware, interested, lapsed, trialling, adopted, embedded
     n = len(shares)
+    labels: list[tuple[float, str]] = []  # (band's middle at the last week, text)
     if n:
         cum = np.zeros(n)
         weeks = np.arange(1, n + 1)
@@ -460,11 +605,16 @@ def stages_chart(
             share = shares[-1, k]
             if share >= 0.07:
                 mid = py((cum[-1] + lower[-1]) / 2)
-                out.append(
-                    f'<text x="{px(n) + 10:.1f}" y="{mid + 8:.1f}" font-size="{21 * big:.0f}" '
-                    f'font-family="{FONT}" fill="#111">{escape(STAGE_LABELS[name])} '
-                    f"{100 * share:.0f}%</text>"
-                )
+                labels.append((mid, f"{STAGE_LABELS[name]} {100 * share:.0f}%"))
+    for y, text in zip(
+        _spread_apart([y for y, _ in labels], font * 1.15, top_m, top_m + ph),
+        (t for _, t in labels),
+        strict=True,
+    ):
+        out.append(
+            f'<text x="{px(n) + 10:.1f}" y="{y + 0.36 * font:.1f}" font-size="{font:.0f}" '
+            f'font-family="{FONT}" fill="#111">{escape(text)}</text>'
+        )
     for t in (0, 0.25, 0.5, 0.75, 1.0):
         out.append(
             f'<text x="{left - 10}" y="{py(t) + 8:.1f}" text-anchor="end" font-size="{22 * big:.0f}" '
