@@ -325,19 +325,13 @@ def extra_outcomes(result: Any) -> dict[str, float]:
 
     ``participants_use_year_N``: share of the PLN's participants (the champions) using the
     practice (trialling, adopted or embedded) in the last week of school year N.
-    ``schools_implementing_share``: share of schools where at least a quarter of the staff have
-    adopted or embedded the practice at the horizon (implementing at moderate-to-high
-    intensity).
+    (Schools still implementing, ``schools_implementing_share``, is in the run summary.)
     """
-    from sim.population import Stage
     from sim.school_year import WEEKS_PER_YEAR
 
-    model = result.model
-    rec = model.record
+    rec = result.model.record
     t = rec.weeks_recorded
-    stages = rec.totals().stages[t - 1]
-    school_uptake = (stages[:, Stage.ADOPTED] + stages[:, Stage.EMBEDDED]) / model.schools.size
-    out = {"schools_implementing_share": float((school_uptake >= 0.25).mean())}
+    out = {}
     totals = rec.totals()  # per-school totals: any record (record=schools or slots)
     for year in range(1, t // WEEKS_PER_YEAR + 1):
         w = year * WEEKS_PER_YEAR - 1

@@ -438,7 +438,7 @@ def test_a_comparison_reruns_over_posterior_draws(tmp_path):
 
 
 def test_calibration_outcomes_are_the_same_from_school_totals_and_from_the_slot_history():
-    """extra_outcomes (the calibration's champions' use by year, schools implementing) reads
+    """extra_outcomes (the calibration's champions' use by year) reads
     per-school totals, so it works with the default record (record=schools) and agrees with
     the per-person history (record=slots)."""
     import sim
