@@ -4,10 +4,13 @@
 
 Fits ``parameters`` (default: the parameters that matter in the latest sensitivity analysis
 ``sensitivity``, at most ``max_parameters``) to quantitative ``targets``: bands from the
-literature, each with its source (``configs/calibrate.yaml``; docs/ODD.md lists them). Priors are
-uniform over each parameter's plausible range. A parameter set's simulated value of a target is
-its mean over ``seeds`` common seeds; its distance is the sum over targets of how far that value
-lies outside the target's band, in units of the band's width. ABC-SMC (pyabc) lowers the
+literature, each with its source (``configs/calibrate.yaml``; docs/ODD.md lists them). Per-school
+parameters are left to the scenarios; ``arm_parameters`` adds parameters fitted for one arm only
+(``key@arm``: an assumption of that arm's scenario). Priors are uniform over each parameter's
+plausible range. A parameter set's simulated value of a target is its mean over ``seeds`` common
+seeds; its distance is the sum over targets of how far that value lies outside the target's band,
+in units of the band's width, plus, for a target with a measured value (``contains``), how far it
+lies from that value. ABC-SMC (pyabc) lowers the
 tolerance population by population; a tolerance of zero means every accepted parameter set puts
 every target inside its band. Particles are evaluated through the project's executor (local
 processes or a Dask cluster: pyabc's mapping sampler over the executor's ``map``).
@@ -27,6 +30,7 @@ draws (:mod:`experiments.uncertainty`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -64,6 +68,7 @@ __all__ = [
     "run_calibration",
     "load_posterior",
     "posterior_draws",
+    "shared_keys",
     "main",
 ]
 
@@ -96,6 +101,9 @@ class CalibrationSettings:
     max_parameters: int = 6
     ranges: list[str] = field(default_factory=list)  # "key:low:high": narrower prior ranges
     arms: dict[str, list[str]] = field(default_factory=dict)  # may set scenario=...
+    # parameters fitted for one arm only (an arm's own scenario assumptions): arm -> keys; they
+    # appear as "key@arm", and their ranges are given as "key@arm:low:high"
+    arm_parameters: dict[str, list[str]] = field(default_factory=dict)
     targets: dict[str, TargetSpec] = field(default_factory=dict)
     seeds: int = 3
     seed_start: int = 0
@@ -106,7 +114,8 @@ class CalibrationSettings:
     out_dir: str = "results/calibration"
 
 
-KEEP = ("parameters", "ranges", "arms", "targets", "seeds", "seed_start", "population")
+KEEP = ("parameters", "arm_parameters", "ranges", "arms", "targets", "seeds", "seed_start",
+        "population")  # fmt: skip
 
 
 def build_settings(overrides: list[str]) -> CalibrationSettings:
@@ -128,10 +137,61 @@ def parameters_of(s: CalibrationSettings) -> list[str]:
             f"parameters is empty and sensitivity = {s.sensitivity!r} holds no analysis; run "
             "python -m experiments.sensitivity first or give parameters=[...]"
         )
-    matter = json.loads(summary.read_text()).get("matter", [])
+    from experiments.exploration import per_school_keys
+
+    # Per-school parameters (trust climate, school size, the levers) describe a scenario's
+    # schools, and each scenario file sets them from its own sources: they are not fitted here.
+    schools = per_school_keys()
+    matter = [k for k in json.loads(summary.read_text()).get("matter", []) if k not in schools]
     if not matter:
-        raise ConfigError(f"sensitivity = {s.sensitivity!r} found no parameter that matters")
+        raise ConfigError(
+            f"sensitivity = {s.sensitivity!r} found no parameter that matters (other than "
+            "per-school ones, which scenarios set)"
+        )
     return matter[: s.max_parameters]
+
+
+def calibration_space(s: CalibrationSettings) -> Space:
+    """The fitted parameters: shared ones, then each arm's own (``key@arm``), with ranges."""
+    shared_ranges = [r for r in s.ranges if "@" not in str(r).split(":")[0]]
+    space = Space.from_schema(parameters_of(s), shared_ranges)
+    factors = list(space.factors)
+    for arm, keys in s.arm_parameters.items():
+        if arm not in s.arms:
+            raise ConfigError(
+                f"arm_parameters.{arm} is not an arm; choose one of: " + ", ".join(s.arms)
+            )
+        if not keys:
+            raise ConfigError(f"arm_parameters.{arm} is empty: give keys or leave the arm out")
+        suffix = f"@{arm}"
+        ranges = [
+            str(r).replace(suffix + ":", ":", 1)
+            for r in s.ranges
+            if str(r).split(":")[0].endswith(suffix)
+        ]
+        try:
+            own = Space.from_schema(list(keys), ranges)
+        except ConfigError as exc:
+            raise ConfigError(f"arm_parameters.{arm}: {exc}") from None
+        factors += [dataclasses.replace(f, key=f.key + suffix) for f in own.factors]
+    known = {f.key for f in factors}
+    for r in s.ranges:
+        key = str(r).split(":")[0]
+        if "@" in key and key not in known:
+            raise ConfigError(
+                f"ranges: {key!r} names no fitted parameter; give key@arm of arm_parameters"
+            )
+    return Space(factors)
+
+
+def split_point(point: dict[str, Any], arm: str) -> dict[str, Any]:
+    """The values a parameter set gives one arm: shared keys and that arm's own ``key@arm``."""
+    out = {}
+    for key, value in point.items():
+        base, _, scope = key.partition("@")
+        if not scope or scope == arm:
+            out[base] = value
+    return out
 
 
 def validate(s: CalibrationSettings) -> None:
@@ -144,7 +204,7 @@ def validate(s: CalibrationSettings) -> None:
         raise ConfigError("max_populations must be >= 1 and max_simulations >= population")
     if s.seeds < 1 or s.seed_start < 0:
         raise ConfigError("seeds must be >= 1 and seed_start >= 0")
-    Space.from_schema(parameters_of(s), s.ranges)
+    calibration_space(s)
     if not s.targets:
         raise ConfigError("targets is empty: give at least one target with its source")
     for name, t in s.targets.items():
@@ -200,11 +260,11 @@ def arm_configs(s: CalibrationSettings) -> dict[str, Config]:
 
 
 def _safe(key: str) -> str:
-    return key.replace(".", "__")
+    return key.replace("@", "__AT__").replace(".", "__")  # keys are lower case
 
 
 def _unsafe(name: str) -> str:
-    return name.replace("__", ".")
+    return name.replace("__AT__", "@").replace("__", ".")
 
 
 @dataclass
@@ -233,7 +293,7 @@ class TargetModel:
             needed.setdefault(t.arm, set()).update(t.outcome.split("/"))
         means: dict[str, dict[str, float]] = {}
         for arm, outcomes in needed.items():
-            config = apply_point(self.arms[arm], point)
+            config = apply_point(self.arms[arm], split_point(point, arm))
             values: dict[str, list[float]] = {o: [] for o in outcomes}
             for seed in self.seeds:
                 result = sim.simulate(config=dataclasses.replace(config, seed=int(seed)))
@@ -258,9 +318,16 @@ class TargetModel:
 
 @dataclass
 class BandDistance:
-    """Sum over targets of the distance outside each band, in units of the band's width."""
+    """Sum over targets of the distance outside each band, in units of the band's width.
+
+    A target that names a value its interval should contain (``contains``: a trial's measured
+    effect) also counts the distance from that value, in the same units: the measurement is the
+    observation to fit and the band only what is plausible, so such a calibration ends at a
+    tolerance above zero.
+    """
 
     bands: dict[str, tuple[float | None, float | None]]
+    points: dict[str, float] = field(default_factory=dict)
 
     def __call__(self, x: dict[str, float], x0: dict[str, float] | None = None) -> float:
         """The distance of simulated values ``x`` (``x0`` is unused: the data are bands)."""
@@ -274,6 +341,8 @@ class BandDistance:
             below = (lo - v) if lo is not None and v < lo else 0.0
             above = (v - hi) if hi is not None and v > hi else 0.0
             total += (below + above) / width
+            if name in self.points:
+                total += abs(v - self.points[name]) / width
         return float(total)
 
 
@@ -309,8 +378,9 @@ def fit(
     max_populations: int,
     max_simulations: int,
     progress: bool = True,
+    points: dict[str, float] | None = None,
 ) -> Any:
-    """Run (or continue) ABC-SMC; return pyabc's History."""
+    """Run (or continue) ABC-SMC; return pyabc's History (``points``: see BandDistance)."""
     pyabc = _pyabc()
     prior = pyabc.Distribution(
         **{_safe(f.key): pyabc.RV("uniform", f.low, f.high - f.low) for f in space.factors}
@@ -320,7 +390,7 @@ def fit(
     abc = pyabc.ABCSMC(
         model,
         prior,
-        BandDistance(bands),
+        BandDistance(bands, points or {}),
         population_size=population,
         sampler=sampler,
         eps=pyabc.QuantileEpsilon(alpha=0.5),
@@ -514,10 +584,19 @@ def report(s, space, posterior, params, targets, pops, runs, seconds, meta) -> s
         + f", {prov['created_utc']}.",
         "",
     ]
+    measured = [n for n, t in s.targets.items() if t.contains is not None]
     if eps <= 0:
         lines.append(
             "The final tolerance is 0: every accepted parameter set puts every target's "
             "simulated value (its mean over the seeds) inside the target's band."
+        )
+    elif measured:
+        lines.append(
+            f"The final tolerance is {eps:.3f}. "
+            + ", ".join(f"`{n}`" for n in measured)
+            + " also counts the distance from the value measured (`contains`), in band widths, "
+            "so the tolerance cannot reach 0; the share of accepted sets inside each band is in "
+            "the table."
         )
     else:
         lines.append(
@@ -545,6 +624,17 @@ def report(s, space, posterior, params, targets, pops, runs, seconds, meta) -> s
             f"| `{r.parameter}` | {r.prior_low:g} to {r.prior_high:g} | {r.median:.4g} | "
             f"{r.low_95:.4g} to {r.high_95:.4g} |"
         )
+    own = [r.parameter for r in params.itertuples() if "@" in r.parameter]
+    if own:
+        lines += [
+            "",
+            "`key@arm` is fitted for that arm only: an assumption of the arm's own scenario ("
+            + "; ".join(
+                f"`{k}`: `{' '.join(s.arms[k.partition('@')[2]]) or 'scenario defaults'}`"
+                for k in own
+            )
+            + "). A drawn (per-school) parameter is fitted as the mean of its distribution.",
+        ]
     lines += [
         "",
         "![posterior](posterior.png)",
@@ -576,7 +666,7 @@ def run_calibration(
     """
     from experiments.executors import make_executor
 
-    space = Space.from_schema(parameters_of(s), s.ranges)
+    space = calibration_space(s)
     if model is None:
         model = TargetModel(
             arm_configs(s),
@@ -585,6 +675,7 @@ def run_calibration(
             {f.key: f.kind for f in space.factors},
         )
     bands = {n: (t.low, t.high) for n, t in s.targets.items()}
+    points = {n: t.contains for n, t in s.targets.items() if t.contains is not None}
     out = output_dir(s.out_dir, s.name)
     meta = provenance_record(s, "experiments.calibrate", argv or [])
     meta["settings"]["parameters"] = space.keys
@@ -595,7 +686,7 @@ def run_calibration(
         write_json_atomic(out / "meta.json", meta)
         t0 = time.perf_counter()
         history = fit(space, model, bands, out / "abc.db", executor, s.population,
-                      s.max_populations, s.max_simulations, progress)  # fmt: skip
+                      s.max_populations, s.max_simulations, progress, points)  # fmt: skip
         seconds = time.perf_counter() - t0
     finally:
         executor.close()
@@ -633,6 +724,11 @@ def run_calibration(
 # ---------------------------------------------------------------------------------------------
 
 
+def shared_keys(posterior: pd.DataFrame) -> list[str]:
+    """The posterior's shared parameters (not one arm's own ``key@arm``)."""
+    return [c for c in posterior.columns if c != "weight" and "@" not in c]
+
+
 def load_posterior(folder: str | Path) -> pd.DataFrame:
     """The accepted parameter sets of a calibration folder (ConfigError if there are none)."""
     folder = Path(folder)
@@ -647,13 +743,17 @@ def load_posterior(folder: str | Path) -> pd.DataFrame:
 
 
 def posterior_draws(posterior: pd.DataFrame, draws: int, seed: int = 0) -> list[list[str]]:
-    """``draws`` parameter sets drawn by weight, as model overrides (``key=value``)."""
+    """``draws`` parameter sets drawn by weight, as model overrides (``key=value``).
+
+    Only the shared parameters: an arm's own (``key@arm``, e.g. the assumed leadership of the
+    trial's schools) describe that arm's scenario, not the experiment rerun over the draws.
+    """
     if draws < 2:
         raise ConfigError(f"draws = {draws} is too few; at least 2 to measure their spread")
     rng = np.random.default_rng(seed)
     w = posterior["weight"].to_numpy(float)
     idx = rng.choice(len(posterior), size=draws, replace=True, p=w / w.sum())
-    keys = [c for c in posterior.columns if c != "weight"]
+    keys = shared_keys(posterior)
     schema_ints = {f.key for f in Space.from_schema(keys).factors if f.kind == "int"}
     out = []
     for i in idx:

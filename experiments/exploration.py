@@ -30,6 +30,7 @@ import pandas as pd
 
 from sim.config import Config, ConfigError, iter_params
 from sim.fileio import atomic_path, write_json_atomic
+from sim.heterogeneity import is_distribution, recentre
 
 __all__ = [
     "ASSUMPTION_TAG",
@@ -247,20 +248,28 @@ def _inside_allowed(key: str, low: float, high: float, meta: Any) -> None:
 def apply_point(
     base: Config, point: dict[str, Any], normalise: Sequence[Sequence[str]] = ()
 ) -> Config:
-    """A validated copy of ``base`` with the point's values (per-school keys: every school).
+    """A validated copy of ``base`` with the point's values.
+
+    A per-school key takes the point's value in every school, unless ``base`` draws its schools
+    from a distribution: then the point sets the distribution's mean and the schools still
+    differ as the scenario says (:func:`sim.heterogeneity.recentre`).
 
     ``normalise`` lists groups of keys rescaled to keep their default sum (e.g. weights that
     must sum to one), after the point's values are set.
     """
     config = copy.deepcopy(base)
-    per_school = _per_school_keys()
+    per_school = per_school_keys()
     ints = _int_keys()
     for key, value in point.items():
         value = value.item() if isinstance(value, np.generic) else value
         if key in ints and isinstance(value, float) and value.is_integer():
             value = int(value)  # a whole number carried in a float column
         if key in per_school and not isinstance(value, list | tuple):
-            value = [value] * base.n_schools  # one value for every school of the network
+            now = _get(base, key)
+            if is_distribution(now):  # schools drawn: move the network's mean, keep the spread
+                value = recentre(now, value, per_school[key])
+            if not is_distribution(value):
+                value = [value] * base.n_schools  # one value for every school of the network
         _set(config, key, value)
     for group in normalise:
         if not any(k in point for k in group):
@@ -277,8 +286,16 @@ def apply_point(
         raise ConfigError(f"design point {point}: {exc}") from None
 
 
-def _per_school_keys() -> set[str]:
-    return {k for k, _, m in iter_params() if m.get("per_school")}
+def per_school_keys() -> dict[str, dataclasses.Field]:
+    """Per-school parameters: dotted key -> its field (type, range)."""
+    config = Config()
+    return {
+        f"{section.name}.{f.name}": f
+        for section in dataclasses.fields(config)
+        if dataclasses.is_dataclass(getattr(config, section.name))
+        for f in dataclasses.fields(getattr(config, section.name))
+        if f.metadata.get("per_school")
+    }
 
 
 def _int_keys() -> set[str]:
@@ -308,19 +325,13 @@ def extra_outcomes(result: Any) -> dict[str, float]:
 
     ``participants_use_year_N``: share of the PLN's participants (the champions) using the
     practice (trialling, adopted or embedded) in the last week of school year N.
-    ``schools_implementing_share``: share of schools where at least a quarter of the staff have
-    adopted or embedded the practice at the horizon (implementing at moderate-to-high
-    intensity).
+    (Schools still implementing, ``schools_implementing_share``, is in the run summary.)
     """
-    from sim.population import Stage
     from sim.school_year import WEEKS_PER_YEAR
 
-    model = result.model
-    rec = model.record
+    rec = result.model.record
     t = rec.weeks_recorded
-    stages = rec.totals().stages[t - 1]
-    school_uptake = (stages[:, Stage.ADOPTED] + stages[:, Stage.EMBEDDED]) / model.schools.size
-    out = {"schools_implementing_share": float((school_uptake >= 0.25).mean())}
+    out = {}
     totals = rec.totals()  # per-school totals: any record (record=schools or slots)
     for year in range(1, t // WEEKS_PER_YEAR + 1):
         w = year * WEEKS_PER_YEAR - 1

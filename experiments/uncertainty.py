@@ -93,7 +93,7 @@ def decompose(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def run_uncertainty(overrides: list[str], progress: bool = True) -> Path:
     """Run (or resume) a comparison over posterior draws; return the output folder."""
-    from experiments.calibrate import load_posterior, posterior_draws
+    from experiments.calibrate import load_posterior, posterior_draws, shared_keys
     from experiments.executors import make_executor
     from experiments.exploration import Space
     from experiments.settings import arm_configs, build_settings
@@ -102,7 +102,7 @@ def run_uncertainty(overrides: list[str], progress: bool = True) -> Path:
     s = build_settings(rest)
     posterior = load_posterior(own["posterior"])
     draws = posterior_draws(posterior, int(own["draws"]), int(own["draw_seed"]))
-    keys = [c for c in posterior.columns if c != "weight"]
+    keys = shared_keys(posterior)
     space = Space.from_schema(keys)
     points = pd.DataFrame([dict(o.split("=", 1) for o in d) for d in draws], columns=keys)
     for f in space.factors:

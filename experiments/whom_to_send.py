@@ -787,6 +787,30 @@ def write_page(
 # --------------------------------------------------------------------------------------------
 
 
+def _check_same_code(out: Path) -> None:
+    """Refuse a study folder whose runs were made by other code or package versions.
+
+    The comparison would refuse them too, but only after the greedy search had run and rewritten
+    ``greedy.csv`` and ``candidates.csv``: checked first, nothing in the folder changes.
+    """
+    from experiments.ledger import Ledger, code_identity, differences, package_versions
+
+    now = {"code": code_identity(), "packages": package_versions()}
+    for cell in sorted(p.parent for p in (out / "comparison").rglob("batches") if p.is_dir()):
+        for info in Ledger(cell).scan():
+            if info.record is None:
+                continue
+            # the configuration may change with the greedy picks: compare code and packages only
+            same_config = {k: info.record.get(k) for k in ("config_sha256", "config")}
+            same_files = {"network_files": info.record.get("network_files")}
+            diff = differences(info.record, {**now, **same_config, **same_files})
+            if diff:
+                raise ConfigError(
+                    f"{out} holds runs made with a different {'; '.join(diff)}; choose another "
+                    "name= to keep both"
+                )
+
+
 def run(s: Settings, progress: bool = True, figures: bool = True) -> tuple[Path, pd.DataFrame]:
     """Run a whom-to-send study; return its folder and the policy table."""
     from experiments.compare import run_comparison
@@ -806,6 +830,7 @@ def run(s: Settings, progress: bool = True, figures: bool = True) -> tuple[Path,
         previous = out / "settings.json"
         if not previous.exists() or previous.read_text() != settings_text:
             raise ConfigError(f"{out} holds another study; choose another name=")
+        _check_same_code(out)  # before the greedy search rewrites anything
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         with atomic_dir(out) as tmp:

@@ -43,7 +43,13 @@ from sim.params import ConfigError, check_value, scalar_type
 if TYPE_CHECKING:
     from sim.config import Config
 
-__all__ = ["DISTRIBUTIONS", "check_distribution", "is_distribution", "draw_schools"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "check_distribution",
+    "is_distribution",
+    "draw_schools",
+    "recentre",
+]
 
 #: Allowed distributions and their parameters (required, optional).
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -134,6 +140,64 @@ def check_distribution(key: str, spec: Mapping, f: dataclasses.Field) -> None:
             w = [_number(key, {"weights": x}, "weights") for x in weights]
             if min(w) < 0 or not math.isclose(sum(w), 1.0, abs_tol=1e-9):
                 raise ConfigError(f"{key}.weights must be non-negative and sum to 1")
+
+
+def recentre(spec: Mapping, value: Any, f: dataclasses.Field) -> Any:
+    """The distribution ``spec`` moved so that its mean is ``value`` (its spread kept).
+
+    What a design point of an exploration (sensitivity, calibration, discovery) does to a
+    parameter whose schools are drawn: it sets the network's *mean* and keeps the differences
+    between schools, rather than giving every school the same value.
+
+    * ``beta``: ``mean`` becomes ``value``; ``sd`` is kept, or shrunk to 95% of its largest
+      allowed value ``sqrt(mean (1 - mean))`` when the new mean does not allow it; a ``value``
+      of 0 or 1 (the limit where a beta has no spread) gives every school that value;
+    * ``normal``: ``mean`` becomes ``value``;
+    * ``uniform``: shifted by ``value - (low + high) / 2``, then cut to the allowed range;
+    * ``bernoulli``: ``p`` becomes ``value``;
+    * ``choice`` of numbers: every value shifted by ``value`` minus the weighted mean, then cut
+      to the allowed range; a choice of categories, or any other value: ``value`` itself (every
+      school the same).
+
+    Returns a new distribution mapping, or ``value`` where every school takes that value.
+    """
+    name = spec.get("distribution")
+    meta = f.metadata
+    lo, hi = meta.get("low"), meta.get("high")
+
+    def cut(x: float) -> float:
+        x = max(float(x), float(lo)) if lo is not None else float(x)
+        x = min(x, float(hi)) if hi is not None else x
+        return round(x, 12)  # no float noise in what is recorded
+
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    out = dict(spec)
+    if name == "beta" and numeric:
+        m = float(value)
+        if not 0 < m < 1:
+            return value
+        out["mean"] = m
+        out["sd"] = min(float(spec["sd"]), 0.95 * math.sqrt(m * (1 - m)))
+    elif name == "normal" and numeric:
+        out["mean"] = float(value)
+    elif name == "uniform" and numeric:
+        shift = float(value) - (float(spec["low"]) + float(spec["high"])) / 2
+        out["low"], out["high"] = cut(float(spec["low"]) + shift), cut(float(spec["high"]) + shift)
+    elif name == "bernoulli" and isinstance(value, int | float):
+        out["p"] = min(max(float(value), 0.0), 1.0)
+    elif (
+        name == "choice"
+        and numeric
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in spec["values"])
+    ):
+        values = np.asarray(spec["values"], float)
+        w = np.asarray(spec.get("weights") or [1 / len(values)] * len(values), float)
+        shifted = [cut(v + float(value) - float(w @ values)) for v in values]
+        kind = scalar_type(f)
+        out["values"] = [int(round(v)) for v in shifted] if kind is int else shifted
+    else:
+        return value
+    return out
 
 
 def _quantiles(spec: Mapping, u: np.ndarray, scalar_type: type | None) -> list[Any]:

@@ -19,6 +19,7 @@ from experiments import calibrate, discover, sensitivity, uncertainty
 from experiments.exploration import Space, apply_point, assumption_parameters
 from sim.compose import build_config
 from sim.config import iter_params
+from sim.heterogeneity import draw_schools
 
 DRIVER = "practice.quality_rate"
 OTHERS = ["practice.lapse_base", "decision.threshold_mean", "trust.gain", "pln.learn_rate"]
@@ -163,6 +164,17 @@ def test_design_points_at_the_corners_are_valid_configurations():
         (calibrate, ["parameters=[trust.gain]", "population=3"], "too small"),
         (calibrate, ["parameters=[trust.gain]", "targets.rlc_pupil_effect.low=0.1"], "inverted"),
         (calibrate, ["parameters=[trust.nope]"], "unknown parameter"),
+        (calibrate, ["parameters=[trust.gain]", "+arm_parameters.nope=[trust.loss]"], "not an arm"),
+        (
+            calibrate,
+            ["parameters=[trust.gain]", "arm_parameters.rlc=[trust.nope]"],
+            "arm_parameters.rlc: unknown parameter",
+        ),
+        (
+            calibrate,
+            ["parameters=[trust.gain]", "ranges=[trust.loss@nope:0.1:0.2]"],
+            "names no fitted parameter",
+        ),
         (sensitivity, ["executor.address=tcp://127.0.0.1:8786"], "add executor=dask"),
         (discover, ["executor.address=tcp://127.0.0.1:8786"], "add executor=dask"),
     ],
@@ -232,6 +244,60 @@ def test_calibration_recovers_a_known_parameter_within_its_interval(tmp_path):
     # Resume: a rerun loads the finished history instead of starting again.
     again = calibrate.run_calibration(s, progress=False, model=ToyTarget())
     pd.testing.assert_frame_equal(posterior, pd.read_csv(again / "posterior.csv"))
+
+
+class ToyTrial:
+    """A shared target set by the quality rate, and a trial's effect set by that rate and by a
+    parameter of the trial's arm alone (its schools' involvement): 0.05 x involvement."""
+
+    def __call__(self, params):
+        q = params["practice__quality_rate"]
+        inv = params["leadership__involvement__AT__rlc"]
+        noise = 0.001 * np.random.default_rng(int(inv * 1e9)).standard_normal()
+        return {"toy": q, "trial": 0.05 * inv + noise}
+
+
+def test_an_arms_own_parameter_is_fitted_to_a_measured_value(tmp_path):
+    """``arm_parameters`` fits a parameter for one arm (``key@arm``); a target's ``contains``
+    (a trial's measured effect, 0.02) pulls the fit toward it inside the band, so the
+    involvement that gives it (0.4) is recovered, not just any value the band 0-0.05 allows."""
+    s = calibrate.build_settings(
+        [
+            f"out_dir={tmp_path}",
+            f"parameters=[{DRIVER}]",
+            "arm_parameters.rlc=[leadership.involvement]",
+            "population=40",
+            "max_populations=6",
+            "max_simulations=3000",
+            "executor.n_jobs=1",
+        ]
+    )
+    s.targets = {
+        "toy": calibrate.TargetSpec(
+            "full_support", "spread_final", 0.11, 0.13, source="a value set by the test"
+        ),
+        "trial": calibrate.TargetSpec(
+            "rlc", "pupil_effect", 0.0, 0.05, contains=0.02, source="a value set by the test"
+        ),
+    }
+    calibrate.validate(s)
+    out = calibrate.run_calibration(s, progress=False, model=ToyTrial())
+    params = pd.read_csv(out / "parameters.csv").set_index("parameter")
+    own = params.loc["leadership.involvement@rlc"]
+    assert own["low_95"] <= 0.4 <= own["high_95"]
+    assert abs(own["median"] - 0.4) < 0.1  # the prior is 0-1: the band alone would allow 0-1
+    targets = pd.read_csv(out / "targets.csv").set_index("target")
+    assert bool(targets.loc["trial", "contains_ok"])
+    assert "cannot reach 0" in (out / "report.md").read_text()
+    # Posterior draws for rerunning an experiment carry the shared parameters only.
+    draws = calibrate.posterior_draws(pd.read_csv(out / "posterior.csv"), 5, seed=1)
+    assert all(len(d) == 1 and d[0].startswith(f"{DRIVER}=") for d in draws)
+
+
+def test_an_arm_gets_the_shared_values_and_its_own_only():
+    point = {"trust.gain": 0.1, "leadership.involvement@rlc": 0.4, "trust.loss@other": 0.2}
+    assert calibrate.split_point(point, "rlc") == {"trust.gain": 0.1, "leadership.involvement": 0.4}
+    assert calibrate.split_point(point, "defaults") == {"trust.gain": 0.1}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,7 +438,7 @@ def test_a_comparison_reruns_over_posterior_draws(tmp_path):
 
 
 def test_calibration_outcomes_are_the_same_from_school_totals_and_from_the_slot_history():
-    """extra_outcomes (the calibration's champions' use by year, schools implementing) reads
+    """extra_outcomes (the calibration's champions' use by year) reads
     per-school totals, so it works with the default record (record=schools) and agrees with
     the per-person history (record=slots)."""
     import sim
@@ -392,3 +458,25 @@ def test_calibration_outcomes_are_the_same_from_school_totals_and_from_the_slot_
             == (USES[rec.stage[w]] & part).sum() / part.sum()
         )
     assert 0 < by_school["participants_use_year_2"] <= 1
+
+
+def test_a_design_point_moves_the_mean_of_drawn_schools_and_keeps_them_different():
+    """New Forest draws trust climate per school (beta, mean 0.6): a design point at 0.35 gives
+    schools whose climates still differ and whose mean is 0.35, not eight copies of 0.35."""
+    base = build_config("new_forest")
+    means, sds = [], []
+    for seed in range(40):
+        config = apply_point(dataclasses.replace(base, seed=seed), {"schools.trust_climate": 0.35})
+        drawn = np.asarray(draw_schools(config).schools.trust_climate)
+        means.append(drawn.mean())
+        sds.append(drawn.std(ddof=1))
+    # 40 seeds x 8 schools from a beta(mean 0.35, sd 0.12): the mean of 320 draws has a standard
+    # error of about 0.007; the within-network sd stays near the scenario's 0.12.
+    assert abs(np.mean(means) - 0.35) < 0.025
+    assert 0.08 < np.mean(sds) < 0.16
+    # A scenario that lists one value per school still gets the value in every school.
+    listed = apply_point(
+        build_config("new_forest", overrides=("schools.trust_climate=0.6",)),
+        {"schools.trust_climate": 0.35},
+    )
+    assert set(np.atleast_1d(listed.schools.trust_climate)) == {0.35}

@@ -152,3 +152,37 @@ def test_cli_bad_distribution_exits_2_and_writes_nothing(tmp_path, override):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "spec", "value", "expected"),
+    [
+        ("schools.trust_climate", {"distribution": "beta", "mean": 0.6, "sd": 0.12}, 0.3,
+         {"distribution": "beta", "mean": 0.3, "sd": 0.12}),
+        # the sd a beta of mean 0.05 allows is sqrt(0.05 * 0.95) = 0.218: 0.3 is shrunk to 95% of it
+        ("schools.trust_climate", {"distribution": "beta", "mean": 0.6, "sd": 0.3}, 0.05,
+         {"distribution": "beta", "mean": 0.05, "sd": 0.95 * (0.05 * 0.95) ** 0.5}),
+        ("schools.trust_climate", {"distribution": "beta", "mean": 0.6, "sd": 0.12}, 1.0, 1.0),
+        ("schools.teachers", {"distribution": "normal", "mean": 9, "sd": 2}, 12,
+         {"distribution": "normal", "mean": 12.0, "sd": 2}),
+        ("leadership.collab_hours_per_week", {"distribution": "uniform", "low": 0.5, "high": 1.5},
+         0.5, {"distribution": "uniform", "low": 0.0, "high": 1.0}),
+        ("leadership.governors_engaged", {"distribution": "bernoulli", "p": 0.4}, 0.9,
+         {"distribution": "bernoulli", "p": 0.9}),
+        ("leadership.collab_hours_per_week",
+         {"distribution": "choice", "values": [0.5, 1.0, 1.5], "weights": [0.5, 0.25, 0.25]}, 1.0,
+         {"distribution": "choice", "values": [0.625, 1.125, 1.625], "weights": [0.5, 0.25, 0.25]}),
+        ("leadership.session_frequency", {"distribution": "choice", "values": ["termly", "weekly"]},
+         "fortnightly", "fortnightly"),
+    ],
+)  # fmt: skip
+def test_recentre_moves_a_distributions_mean_and_keeps_its_spread(key, spec, value, expected):
+    """What a design point does to a drawn parameter: the network's mean moves, schools differ."""
+    import dataclasses
+
+    from sim.config import Config
+    from sim.heterogeneity import recentre
+
+    section, name = key.split(".")
+    field = {f.name: f for f in dataclasses.fields(getattr(Config(), section))}[name]
+    assert recentre(spec, value, field) == expected

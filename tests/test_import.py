@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import numpy as np
@@ -356,6 +357,15 @@ def test_whom_to_send_report_renders_with_the_example_network(tmp_path):
             text = path.read_text(errors="replace")
             leaked = [r for r in real if r in text]
             assert not leaked, f"{path.relative_to(out)} names {leaked[:3]}"
+    # Rerun after the code changed: refused before the greedy search touches the folder.
+    record = next((out / "comparison").rglob("batch.json"))
+    data = json.loads(record.read_text())
+    data["code"]["source_sha256"] = "0" * 64
+    record.write_text(json.dumps(data))
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(ConfigError, match="made with a different code"):
+        whom_to_send.run(whom_to_send.parse(args), progress=False, figures=False)
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
 
 
 def _policy_runs(effects: dict[str, float], n_seeds: int = 40) -> pd.DataFrame:

@@ -25,6 +25,7 @@ PATTERN_SEEDS = range(40)
 #: pattern is asserted.
 KNOWN_MISSES = {
     "OF - random in [0.05, 0.15]": "11.4",
+    "primary, high trust: start small loses (CI < 0)": "11.4",
     "secondary, high trust: start small loses (CI < 0)": "11.4",
 }
 
@@ -119,22 +120,23 @@ LEVERS = {
     ),
 }
 
-#: Paired seeds per lever arm. Set by a power calculation on the weakest levers: homogeneity 0 -> 1
-#: raises 3-year uptake by about 0.008 (paired sd about 0.016, 80 seeds), the pilot share
-#: 0 -> 0.4 by about 0.005 (sd 0.013). A one-sided paired t test at p < 0.01 with power 0.9 needs
-#: about ((2.33 + 1.28) * 0.016 / 0.008)^2 = 52 pairs; with 20 (the count before schools
-#: differed from one another) homogeneity gave p = 0.013.
+#: Paired seeds per lever arm, set by a power calculation on the weakest levers (one-sided paired
+#: t test at p < 0.01 with power 0.9 needs ((2.33 + 1.28) * sd / effect)^2 pairs). Measured at
+#: the calibrated defaults over 200 seeds: homogeneity 0 -> 1 raises 3-year uptake by 0.0056
+#: (paired sd 0.0109): 49 pairs; the pilot share 0 -> 0.4 by 0.0048 (sd 0.0165): 154 pairs, so it
+#: gets 160 (at 60 its power was about one half: seeds 0-59 gave p = 0.049).
 DIRECTION_SEEDS = range(60)
+LEVER_SEEDS = {"pilot_share": range(160)}
 
 
 @pytest.mark.parametrize("lever", LEVERS)
 def test_a_lever_raises_expected_uptake_and_more_of_it_never_lowers_it(lever):
-    """60 paired seeds (see ``DIRECTION_SEEDS``); uptake at 3 years.
+    """60 paired seeds, 160 for the pilot share (see ``DIRECTION_SEEDS``); uptake at 3 years.
 
     * Against the lever switched off: (more) - (off) must be significantly positive (one-sided
       paired t test, p < 0.01), so the test fails when a lever does nothing (all differences 0)
-      as well as when it lowers uptake. Measured with 60 seeds, the weakest levers
-      (homogeneity, pilot size) give p ~ 1e-4 and 1e-3 at the far ends.
+      as well as when it lowers uptake. The weakest levers (homogeneity, pilot size) give
+      p ~ 6e-6 (60 seeds) and 3e-4 (160 seeds) at the far ends.
     * Between less and more of it: the mean paired difference must be at least -0.01 and not
       significantly negative (one-sided, p < 0.01). The one exception MODEL.md allows, pressure
       before persuasion under low trust, is pattern 7 (start small beats whole-staff when trust
@@ -144,7 +146,8 @@ def test_a_lever_raises_expected_uptake_and_more_of_it_never_lowers_it(lever):
     arms = {}
     for name, overrides in zip(("off", "less", "more"), LEVERS[lever], strict=True):
         if tuple(overrides) not in runs:
-            runs[tuple(overrides)] = run_arm(overrides, DIRECTION_SEEDS)["uptake_final"]
+            seeds = LEVER_SEEDS.get(lever, DIRECTION_SEEDS)
+            runs[tuple(overrides)] = run_arm(overrides, seeds)["uptake_final"]
         arms[name] = runs[tuple(overrides)]
     effect = arms["more"] - arms["off"]
     p_effect = stats.ttest_1samp(effect, 0.0, alternative="greater").pvalue if effect.any() else 1.0

@@ -45,11 +45,11 @@ class DecisionConfig(Section):
         plausible=(0.1, 0.4),
     )
     threshold_mean: float = param(
-        0.30,
+        0.32,
         low=0,
         high=1,
         low_open=True,
-        source="[assume; lit: Valente 1996]",
+        source="[assume; calibrated, ODD §8.1; lit: Valente 1996]",
         help="mean of the adoption threshold (see threshold_distribution)",
         plausible=(0.2, 0.5),
     )

@@ -31,11 +31,11 @@ class PracticeConfig(Section):
     """Classroom practice, stages and lapse (ODD §4.5)."""
 
     quality_rate: float = param(
-        0.12,
+        0.17,
         low=0,
         high=1,
         unit="1/week",
-        source="[assume]",
+        source="[assume; calibrated, ODD §8.1]",
         help="r_q: weekly growth rate of enactment quality at full time, support and depth",
         plausible=(0.06, 0.2),
     )
@@ -64,19 +64,19 @@ class PracticeConfig(Section):
         help="the kind of collaboration staff practise in",
     )
     q_adopt: float = param(
-        0.5,
+        0.47,
         low=0,
         high=1,
-        source="[assume]",
+        source="[assume; calibrated, ODD §8.1]",
         help="quality at which a trial becomes adoption",
         plausible=(0.4, 0.6),
     )
     fit_mean: float = param(
-        0.65,
+        0.57,
         low=0,
         high=1,
         low_open=True,
-        source="[assume; lit: Rogers 2003 laggards; Edwards & Green 1999, 62% persisted]",
+        source="[assume; calibrated, ODD §8.1; lit: Rogers 2003 laggards; Edwards & Green 1999]",
         help="mean fit of the practice to a person's class or subject (Beta; caps quality)",
         plausible=(0.5, 0.85),
     )
@@ -126,19 +126,19 @@ class PracticeConfig(Section):
         help="F or D at or above which school routines can carry practice (embedding)",
     )
     trial_weeks_max: int = param(
-        39,
+        35,
         low=1,
         unit="weeks",
-        source="[assume: a school year to make it work]",
+        source="[assume: about a school year to make it work; calibrated, ODD §8.1]",
         help="a trial that has not reached q_adopt by then has failed (visible failure)",
         plausible=(13, 39),
     )
     lapse_base: float = param(
-        0.004,
+        0.0032,
         low=0,
         high=1,
         unit="1/week",
-        source="[assume]",
+        source="[assume; calibrated, ODD §8.1]",
         help="weekly lapse hazard of a user with time, check-ins, formalisation and support",
         plausible=(0.001, 0.01),
     )
