@@ -782,10 +782,13 @@ def test_a_decision_mid_run_is_marked_and_changes_the_trajectory(browser, server
     page.locator(".side-b .choice-strategy").click()  # the same choices on both sides...
     page.get_by_role("option", name="Whole-staff launch", exact=True).click()
     page.get_by_text("A and B are the same choices").first.wait_for(timeout=15000)
+    # the warning follows the controls; the headline follows the models: wait for B's rebuild
+    page.locator(".headline-line", has_text="Whole-staff launch (B)").wait_for(timeout=15000)
     _speed(page, "A month per picture")
     _button(page, "To the end of this year").click()
     _wait_week(page, 39)
-    assert _uptakes(page)[0] == _uptakes(page)[1]
+    uptakes = _uptakes(page)  # both sides read from one frame
+    assert uptakes[0] == uptakes[1], uptakes
     panel = page.locator(".decision-panel")
     panel.locator(
         "label", has_text="In the improvement plan"
