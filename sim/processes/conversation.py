@@ -82,7 +82,6 @@ class Conversation(Process):
     def __init__(self, model) -> None:
         super().__init__(model)
         self.rate = model.config.conversation.knowhow_rate
-        self._seeker_school = model.staff.school[model.ties.seeker]
         self._decision: Process | None = None
 
     @property
@@ -96,22 +95,11 @@ class Conversation(Process):
         return self._decision
 
     @property
-    def contact_scale(self) -> np.ndarray:
-        """Per tie: ``contact_rate * (1 + collab_boost * collab_hours_s)`` (levers may change)."""
-        m = self.model
-        cfg = m.config.conversation
-        return m.derived(
-            "conversation.contact_scale",
-            (m.levers.version,),
-            lambda: (
-                cfg.contact_rate
-                * (1.0 + cfg.collab_boost * m.levers.collab_hours[self._seeker_school])
-            ),
-        )
-
-    @property
     def contact_scale_of_seeker(self) -> np.ndarray:
-        """:attr:`contact_scale` per seeker (it depends only on the seeker's school)."""
+        """Per seeker: ``contact_rate * (1 + collab_boost * collab_hours_s)`` (levers may change).
+
+        It depends only on the seeker's school; a tie's contact scale is its seeker's.
+        """
         m = self.model
         cfg = m.config.conversation
         return m.derived(
@@ -132,7 +120,7 @@ class Conversation(Process):
         n = staff.n
         src, dst = ties.seeker, ties.adviser
         u = m.streams.uniform("conversation.contact", week, ties.n)
-        active = u < np.minimum(self.contact_scale * ties.trust, 1.0)
+        active = u < np.minimum(self.contact_scale_of_seeker[ties.seeker] * ties.trust, 1.0)
 
         unaware = staff.stage == Stage.UNAWARE
         if unaware.any():  # after a launch everyone is aware: skip the awareness pass
