@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -286,6 +287,7 @@ def apply_point(
         raise ConfigError(f"design point {point}: {exc}") from None
 
 
+@functools.lru_cache(maxsize=1)
 def per_school_keys() -> dict[str, dataclasses.Field]:
     """Per-school parameters: dotted key -> its field (type, range)."""
     config = Config()

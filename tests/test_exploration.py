@@ -212,15 +212,15 @@ class ToyTarget:
         return {"toy": q + noise}
 
 
-def test_calibration_recovers_a_known_parameter_within_its_interval(tmp_path):
+def _toy_settings(tmp_path, *overrides):
+    """A calibration of the quality rate (one process, populations of 40) to the toy band."""
     s = calibrate.build_settings(
         [
             f"out_dir={tmp_path}",
             f"parameters=[{DRIVER}]",
             "population=40",
-            "max_populations=5",
-            "max_simulations=2000",
             "executor.n_jobs=1",
+            *overrides,
         ]
     )
     s.targets = {
@@ -228,6 +228,11 @@ def test_calibration_recovers_a_known_parameter_within_its_interval(tmp_path):
             "full_support", "spread_final", 0.11, 0.13, source="a value set by the test"
         )
     }
+    return s
+
+
+def test_calibration_recovers_a_known_parameter_within_its_interval(tmp_path):
+    s = _toy_settings(tmp_path, "max_populations=5", "max_simulations=2000")
     calibrate.validate(s)
     out = calibrate.run_calibration(s, progress=False, model=ToyTarget())
     params = pd.read_csv(out / "parameters.csv").iloc[0]
@@ -261,25 +266,15 @@ def test_an_arms_own_parameter_is_fitted_to_a_measured_value(tmp_path):
     """``arm_parameters`` fits a parameter for one arm (``key@arm``); a target's ``contains``
     (a trial's measured effect, 0.02) pulls the fit toward it inside the band, so the
     involvement that gives it (0.4) is recovered, not just any value the band 0-0.05 allows."""
-    s = calibrate.build_settings(
-        [
-            f"out_dir={tmp_path}",
-            f"parameters=[{DRIVER}]",
-            "arm_parameters.rlc=[leadership.involvement]",
-            "population=40",
-            "max_populations=6",
-            "max_simulations=3000",
-            "executor.n_jobs=1",
-        ]
+    s = _toy_settings(
+        tmp_path,
+        "arm_parameters.rlc=[leadership.involvement]",
+        "max_populations=6",
+        "max_simulations=3000",
     )
-    s.targets = {
-        "toy": calibrate.TargetSpec(
-            "full_support", "spread_final", 0.11, 0.13, source="a value set by the test"
-        ),
-        "trial": calibrate.TargetSpec(
-            "rlc", "pupil_effect", 0.0, 0.05, contains=0.02, source="a value set by the test"
-        ),
-    }
+    s.targets["trial"] = calibrate.TargetSpec(
+        "rlc", "pupil_effect", 0.0, 0.05, contains=0.02, source="a value set by the test"
+    )
     calibrate.validate(s)
     out = calibrate.run_calibration(s, progress=False, model=ToyTrial())
     params = pd.read_csv(out / "parameters.csv").set_index("parameter")
