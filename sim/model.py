@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from sim.agents import Leader, OpinionFormer, StaffMember, Teacher
 from sim.config import Config
 from sim.heterogeneity import draw_schools
 from sim.levers import Levers
+from sim.limits import check_memory
 from sim.loop import WEEKLY_ORDER
 from sim.modes import make_mode
 from sim.network_import import imported_structure
@@ -26,7 +28,45 @@ from sim.selection import select_participants
 from sim.system import build_config_view, school_table
 from sim.versioning import Versioned, next_stamp
 
-__all__ = ["KnowledgeMobilisationModel"]
+__all__ = ["KnowledgeMobilisationModel", "prepared_config"]
+
+#: Configurations as a model uses them (validated, schools drawn), by ``(validated, repr)``.
+_PREPARED: OrderedDict[tuple[bool, str], Config] = OrderedDict()
+#: How many prepared configurations a process keeps (most recently used).
+PREPARED_CACHE = 64
+
+
+def prepared_config(config: Config, validated: bool = False) -> Config:
+    """A model's own copy of ``config``: validated (unless ``validated``), schools drawn.
+
+    The same as ``draw_schools(copy.deepcopy(config).validate(), copy_config=False)``. Both
+    steps are pure functions of the configuration's values (drawn schools come from set-up
+    streams of its seed), and ``repr`` shows every value, so the result for each distinct
+    configuration is kept (:data:`PREPARED_CACHE` of them) and copied for each model: a batch of
+    runs of one configuration validates and draws it once. The machine's memory is checked
+    every time (:func:`sim.limits.check_memory`); a configuration that imports its network
+    from files (``network.staff``) is prepared afresh every time, as the files may change.
+    """
+    if config.network.staff:
+        config = copy.deepcopy(config)
+        if not validated:
+            config.validate()
+        return draw_schools(config, copy_config=False)
+    key = (validated, repr(config))
+    prepared = _PREPARED.get(key)
+    if prepared is None:
+        prepared = copy.deepcopy(config)
+        if not validated:
+            prepared.validate()
+        prepared = draw_schools(prepared, copy_config=False)
+        _PREPARED[key] = prepared
+        while len(_PREPARED) > PREPARED_CACHE:
+            _PREPARED.popitem(last=False)
+    else:
+        _PREPARED.move_to_end(key)
+        if not validated:
+            check_memory([prepared])
+    return copy.deepcopy(prepared)
 
 
 class KnowledgeMobilisationModel(Versioned, mesa.Model):
@@ -67,11 +107,8 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         order: Sequence[type[Process]] | None = None,
         validated: bool = False,
     ):
-        config = copy.deepcopy(config) if config is not None else Config()
-        if not validated:
-            config.validate()
-        # Schools given as distributions differ, per seed (config is already this model's copy).
-        config = draw_schools(config, copy_config=False)
+        # This model's copy, validated; schools given as distributions differ, per seed.
+        config = prepared_config(config if config is not None else Config(), validated)
         super().__init__(rng=config.seed)
         self.config = config
         self.streams = Streams(config.seed)
