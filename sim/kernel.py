@@ -38,6 +38,7 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
 6. Smaller passes of the same kind: :func:`perception_pass` (what each person perceives of the
    levers, :meth:`sim.model.KnowledgeMobilisationModel.refresh_perception`, step 1 and whenever
    the work goes in or out of sight), :func:`research_lead_pass` (step 4),
+   :func:`sight_pass` (where the work goes out of sight or comes back, step 4),
    :func:`max_trust_to` (the highest trust on a tie to a participant, for sessions, step 5) and
    :func:`has_tie_to` (who asks a participant for advice, for how-to support, step 8).
 
@@ -89,6 +90,7 @@ __all__ = [
     "readiness_sums",
     "research_lead_pass",
     "school_totals",
+    "sight_pass",
     "trust_pass",
     "trust_update",
     "uniform_at",
@@ -379,6 +381,48 @@ def research_lead_pass(school, led, stage, knowledge, rate, trialling):
             k = k + rate * (1.0 - k)
             changed = True
         out[i] = k
+    return out, changed
+
+
+@njit(cache=True, nogil=True)
+def sight_pass(
+    in_sight,
+    out_of_sight,
+    h_out,
+    p_back,
+    keys_out,
+    keys_back,
+    week,
+    workshop_week,
+    school,
+    attended,
+):
+    """Where the work goes out of sight or comes back (:class:`sim.processes.LeadershipActions`).
+
+    Per school: in sight and not yet out, it goes out with probability ``h_out``; out of sight,
+    it comes back with probability ``p_back`` (a check-in) or when any of its participants
+    attended a workshop this week (``workshop_week``, ``attended`` per slot). Each draw is
+    computed inline only where it can matter. Returns the new ``out_of_sight`` and whether it
+    changed.
+    """
+    n = len(in_sight)
+    key_out, key_back = keys_out[week], keys_back[week]
+    came = np.zeros(n, dtype=np.bool_)
+    if workshop_week:
+        for i in range(len(school)):
+            if attended[i]:
+                came[school[i]] = True
+    out = np.empty(n, dtype=np.bool_)
+    changed = False
+    for s in range(n):
+        if out_of_sight[s]:
+            back = came[s] or uniform_at(key_back, s) < p_back[s]
+            out[s] = not back
+            changed |= back
+        else:
+            goes = in_sight[s] and uniform_at(key_out, s) < h_out[s]
+            out[s] = goes
+            changed |= goes
     return out, changed
 
 

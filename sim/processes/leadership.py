@@ -215,6 +215,7 @@ class LeadershipActions(Process):
         self._lead_key: tuple | None = None
         self._active: np.ndarray | None = None
         self._led: np.ndarray | None = None
+        self._sized = False
 
     def _refresh(self) -> None:
         """Hazards from the levers (L_s, F_s), recomputed when a lever changes."""
@@ -235,6 +236,9 @@ class LeadershipActions(Process):
             self._refresh()
         self._research_lead(week)
         n = m.schools.n
+        if kernel.enabled():  # the same draws and updates, compiled (sim.kernel)
+            self._sight_compiled(week, n)
+            return
         u_out = m.streams.uniform("leadership.out_of_sight", week, n)
         was_out = m.out_of_sight
         goes_out = m.in_sight & ~was_out & (u_out < self.h_out)
@@ -249,6 +253,31 @@ class LeadershipActions(Process):
             comes_back |= was_out & attended
         if goes_out.any() or comes_back.any():
             m.out_of_sight = (was_out | goes_out) & ~comes_back
+            m.refresh_perception()
+
+    def _sight_compiled(self, week: int, n: int) -> None:
+        """The sight update of :meth:`step` through :func:`sim.kernel.sight_pass`."""
+        m = self.model
+        streams = m.streams
+        if not self._sized:  # the streams' sizes, checked once (schools are permanent)
+            streams.check_size("leadership.out_of_sight", n)
+            streams.check_size("leadership.back_in_sight", n)
+            self._sized = True
+        now = m.now
+        out, changed = kernel.sight_pass(
+            m.in_sight,
+            m.out_of_sight,
+            self.h_out,
+            self.p_back,
+            streams.keys("leadership.out_of_sight", week),
+            streams.keys("leadership.back_in_sight", week),
+            week,
+            now.workshop_week,
+            m.staff.school,
+            now.attended_workshop,
+        )
+        if changed:
+            m.out_of_sight = out
             m.refresh_perception()
 
     def _new_priorities(self, week: int) -> None:
