@@ -241,6 +241,7 @@ class Decision(Process):
         self._trust_key: int | None = None
         self._visibility_key: int | None = None
         self._hours_key: int | None = None
+        self._fixed: tuple | None = None
 
     def visibility(self) -> np.ndarray:
         """How visible each person's practice is to colleagues (the mode's; cached)."""
@@ -301,31 +302,22 @@ class Decision(Process):
             self._hours_key = stamp
             self.has_time = m.free_hours >= self.d.trial_hours
 
-    def _step_compiled(self, week: int) -> None:
-        """:meth:`step` through the compiled pass (:func:`sim.kernel.decision_pass`)."""
-        m, d = self.model, self.d
-        staff, streams = m.staff, m.streams
-        n = staff.n
-        self._refresh_time()
-        seen = self._seen()
-        for name in ("decision.resistance", "decision.act", "decision.noise"):
-            streams.check_size(name, n)
-        resistant = np.empty(n, dtype=bool)
-        moved = kernel.decision_pass(
-            staff.stage,
-            staff.resistant,
-            m.now.pressured,
-            seen,
-            m.trust_by_seeker(),
+    #: The streams the compiled pass draws from (resistance, acting, trying anyway).
+    STREAMS = ("decision.resistance", "decision.act", "decision.noise")
+
+    def _constants(self) -> tuple:
+        """The compiled pass's arguments that are fixed for the run (computed at its first week).
+
+        Parameters, stage look-ups and codes; the streams' sizes are checked here, once (slots
+        are permanent).
+        """
+        d, n = self.d, self.model.staff.n
+        for name in self.STREAMS:
+            self.model.streams.check_size(name, n)
+        return (
             d.w_social,
-            m.now.signal,
-            m.now.support,
             d.w_formal,
             d.w_support,
-            staff.knowledge,
-            staff.threshold,
-            staff.trust_in_leaders,
-            self.has_time,
             self.may_move,
             self.may_interest,
             self.may_try_anyway,
@@ -336,14 +328,38 @@ class Decision(Process):
             d.p_act,
             d.noise_enabled,
             d.noise_rate,
-            streams.keys("decision.resistance", week),
-            streams.keys("decision.act", week),
-            streams.keys("decision.noise", week),
-            week,
             int(Stage.INTERESTED),
             int(Stage.TRIALLING),
             int(Stage.LAPSED),
+        )
+
+    def _step_compiled(self, week: int) -> None:
+        """:meth:`step` through the compiled pass (:func:`sim.kernel.decision_pass`)."""
+        m = self.model
+        staff, now, streams = m.staff, m.now, m.streams
+        if self._fixed is None:
+            self._fixed = self._constants()
+        self._refresh_time()
+        resistant = np.empty(staff.n, dtype=bool)
+        resist, act, noise = self.STREAMS
+        moved = kernel.decision_pass(
+            staff.stage,
+            staff.resistant,
+            now.pressured,
+            self._seen(),
+            m.trust_by_seeker(),
+            now.signal,
+            now.support,
+            staff.knowledge,
+            staff.threshold,
+            staff.trust_in_leaders,
+            self.has_time,
+            streams.keys(resist, week),
+            streams.keys(act, week),
+            streams.keys(noise, week),
+            week,
             resistant,
+            *self._fixed,
         )
         if moved:
             staff.resistant = resistant

@@ -241,6 +241,8 @@ class Practice(Process):
         self._routine_key: int | None = None
         self._tied_key: int | None = None
         self._capacity_key: tuple | None = None
+        self._compiled_key: tuple | None = None
+        self._fixed: tuple | None = None
         self._per_room = 1.0 / (1.0 - min(self.cfg.q_adopt, 0.99))
 
     def _refresh_time(self) -> None:
@@ -338,16 +340,47 @@ class Practice(Process):
             )
             self.can_embed = routine[m.staff.school]
 
+    def _constants(self) -> tuple:
+        """The compiled pass's arguments that are fixed for the run (computed at its first week).
+
+        Parameters, the stage look-up and codes; the lapse stream's size is checked here, once
+        (slots are permanent).
+        """
+        cfg = self.cfg
+        self.model.streams.check_size("practice.lapse", self.model.staff.n)
+        return (
+            USES,
+            1.0 - cfg.quality_decay,
+            cfg.q_adopt,
+            cfg.q_embed,
+            cfg.trial_weeks_max,
+            cfg.embed_weeks,
+            self._per_room,
+            int(Stage.TRIALLING),
+            int(Stage.ADOPTED),
+            int(Stage.EMBEDDED),
+            int(Stage.LAPSED),
+        )
+
     def _step_compiled(self, week: int) -> None:
         """:meth:`step` through the compiled pass (:func:`sim.kernel.practice_pass`)."""
-        m, cfg = self.model, self.cfg
+        m = self.model
         staff, now = m.staff, m.now
-        self._refresh(depth=False)
-        self._support_capacity()
-        n = staff.n
-        m.streams.check_size("practice.lapse", n)
+        # What the cached terms derive from: when none of it changed, all of them hold.
+        key = (
+            m.stamp("free_hours"),
+            m.stamp("distributed"),
+            staff.version("participant"),
+            m.levers.version,
+        )
+        if key != self._compiled_key:
+            self._compiled_key = key
+            self._refresh(depth=False)
+            self._support_capacity()
+            if self._fixed is None:
+                self._fixed = self._constants()
         h_user, h_embedded = self.hazard[now.support_ended]
-        failed = np.empty(n, dtype=bool)
+        failed = np.empty(staff.n, dtype=bool)
         quality, any_user = kernel.practice_pass(
             staff.stage,
             now.stage_at_start,
@@ -365,20 +398,10 @@ class Practice(Process):
             self.can_embed,
             h_user,
             h_embedded,
-            USES,
-            1.0 - cfg.quality_decay,
-            cfg.q_adopt,
-            cfg.q_embed,
-            cfg.trial_weeks_max,
-            cfg.embed_weeks,
-            self._per_room,
             m.streams.keys("practice.lapse", week),
             week,
-            int(Stage.TRIALLING),
-            int(Stage.ADOPTED),
-            int(Stage.EMBEDDED),
-            int(Stage.LAPSED),
             failed,
+            *self._fixed,
         )
         if any_user:
             staff.quality = quality
