@@ -39,6 +39,7 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
    levers, :meth:`sim.model.KnowledgeMobilisationModel.refresh_perception`, step 1 and whenever
    the work goes in or out of sight), :func:`research_lead_pass` (step 4),
    :func:`sight_pass` (where the work goes out of sight or comes back, step 4),
+   :func:`sessions_pass` (whole-staff sessions, step 5),
    :func:`max_trust_to` (the highest trust on a tie to a participant, for sessions, step 5) and
    :func:`has_tie_to` (who asks a participant for advice, for how-to support, step 8).
 
@@ -90,6 +91,7 @@ __all__ = [
     "readiness_sums",
     "research_lead_pass",
     "school_totals",
+    "sessions_pass",
     "sight_pass",
     "trust_pass",
     "trust_update",
@@ -382,6 +384,63 @@ def research_lead_pass(school, led, stage, knowledge, rate, trialling):
             changed = True
         out[i] = k
     return out, changed
+
+
+@njit(cache=True, nogil=True)
+def sessions_pass(
+    audience,
+    participant,
+    out_of_sight,
+    school,
+    n_schools,
+    knowledge,
+    stage,
+    distributed,
+    heed,
+    keys_attend,
+    week,
+    attendance,
+    learn_rate,
+    unaware,
+    aware,
+):
+    """Whole-staff sessions (:func:`sim.strategies.base.hold_sessions`) but the directive.
+
+    Non-participants in ``audience`` whose school's work is in sight are invited; each attends
+    with probability ``attendance`` (a draw per invited slot, inline), becomes aware and closes
+    a share ``learn_rate (0.5 + 0.5 D_s) heed_i`` of the gap to the most knowledgeable
+    participant of their school. Returns ``None`` when nobody is invited (nothing drawn, nothing
+    changed); else the new know-how, who attended and how many attended per school (``stage``
+    updated in place).
+    """
+    n = len(stage)
+    invited = np.empty(n, dtype=np.bool_)
+    anyone = False
+    for i in range(n):
+        invited[i] = audience[i] and not participant[i] and not out_of_sight[school[i]]
+        anyone |= invited[i]
+    if not anyone:
+        return None
+    lead_k = np.zeros(n_schools)  # the most knowledgeable participant's know-how (0 if none)
+    for i in range(n):
+        if participant[i] and knowledge[i] > lead_k[school[i]]:
+            lead_k[school[i]] = knowledge[i]
+    key = keys_attend[week]
+    new_knowledge = np.empty(n)
+    attended = np.zeros(n, dtype=np.bool_)
+    count = np.zeros(n_schools, dtype=np.int64)
+    for i in range(n):
+        k = knowledge[i]
+        if invited[i] and uniform_at(key, i) < attendance:
+            s = school[i]
+            rate = learn_rate * (0.5 + 0.5 * distributed[s]) * heed[i]
+            k = k + rate * max(lead_k[s] - k, 0.0)
+            attended[i] = True
+            count[s] += 1
+            if stage[i] == unaware:
+                stage[i] = aware
+        new_knowledge[i] = k
+    return new_knowledge, attended, count
 
 
 @njit(cache=True, nogil=True)

@@ -180,6 +180,16 @@ def trust_in_participants(model: KnowledgeMobilisationModel) -> np.ndarray:
     return model.derived("trust_in_participants", key, compute)
 
 
+def _heed(model: KnowledgeMobilisationModel) -> np.ndarray:
+    """How much of a session each person takes in: more from colleagues they turn to.
+
+    ``f + (1 - f) t_i``, ``t_i`` the highest trust on an advice tie to a participant and
+    ``f = strategy.session_untied_share`` (see :func:`hold_sessions`).
+    """
+    floor = model.config.strategy.session_untied_share
+    return floor + (1.0 - floor) * trust_in_participants(model)
+
+
 def hold_sessions(
     model: KnowledgeMobilisationModel,
     audience: np.ndarray,
@@ -207,29 +217,52 @@ def hold_sessions(
     """
     staff = model.staff
     sch = model.schools
-    audience = audience & ~staff.participant & ~model.out_of_sight[staff.school]
-    if not audience.any():
-        return
     cfg = model.config.strategy
-    u = model.streams.uniform("mobilisation.session_attendance", week, staff.n)
-    attend = audience & (u < cfg.session_attendance)
-    lead_k = np.maximum.reduceat(np.where(staff.participant, staff.knowledge, 0.0), sch.first_slot)
-    distributed = model.distributed[staff.school]
-    # Who leads matters: an attendee takes more from colleagues they already turn to for advice.
-    floor = cfg.session_untied_share
-    heed = floor + (1.0 - floor) * trust_in_participants(model)
-    rate = cfg.session_learn_rate * (0.5 + 0.5 * distributed) * heed
-    k = staff.knowledge
-    gap = np.maximum(lead_k[staff.school] - k, 0.0)
-    staff.knowledge = np.where(attend, k + rate * gap, k)
-    inform(model, attend)
-    count = np.bincount(staff.school[attend], minlength=sch.n)
+    if kernel.enabled():  # the same draws and arithmetic in one compiled pass (sim.kernel)
+        model.streams.check_size("mobilisation.session_attendance", staff.n)
+        held = kernel.sessions_pass(
+            audience,
+            staff.participant,
+            model.out_of_sight,
+            staff.school,
+            sch.n,
+            staff.knowledge,
+            staff.stage,
+            model.distributed,
+            _heed(model),
+            model.streams.keys("mobilisation.session_attendance", week),
+            week,
+            cfg.session_attendance,
+            cfg.session_learn_rate,
+            int(Stage.UNAWARE),
+            int(Stage.AWARE),
+        )
+        if held is None:
+            return
+        staff.knowledge, attend, count = held
+    else:
+        audience = audience & ~staff.participant & ~model.out_of_sight[staff.school]
+        if not audience.any():
+            return
+        u = model.streams.uniform("mobilisation.session_attendance", week, staff.n)
+        attend = audience & (u < cfg.session_attendance)
+        lead_k = np.maximum.reduceat(
+            np.where(staff.participant, staff.knowledge, 0.0), sch.first_slot
+        )
+        distributed = model.distributed[staff.school]
+        rate = cfg.session_learn_rate * (0.5 + 0.5 * distributed) * _heed(model)
+        k = staff.knowledge
+        gap = np.maximum(lead_k[staff.school] - k, 0.0)
+        staff.knowledge = np.where(attend, k + rate * gap, k)
+        inform(model, attend)
+        count = np.bincount(staff.school[attend], minlength=sch.n)
     model.now.hours = model.now.hours + cfg.session_hours * count
     # The directive comes with the term's first session (every session frequency has one), so
     # more frequent sessions mean more learning, not more directives.
     if mandate is False or cfg.session_mandate == 0 or model.now.week_in_term != 0:
         return
     u_mandate = model.streams.uniform("mobilisation.session_mandate", week, staff.n)
+    distributed = model.distributed[staff.school]
     pressured = attend & mandate & (u_mandate < cfg.session_mandate * (1.0 - distributed))
     if pressured.any():
         model.now.pressured = model.now.pressured | pressured
