@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import pickle
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,8 +32,9 @@ from sim.versioning import Versioned, next_stamp
 
 __all__ = ["KnowledgeMobilisationModel", "prepared_config"]
 
-#: Configurations as a model uses them (validated, schools drawn), by ``(validated, repr)``.
-_PREPARED: OrderedDict[tuple[bool, str], Config] = OrderedDict()
+#: Configurations as a model uses them (validated, schools drawn, pickled), by
+#: ``(validated, repr)``.
+_PREPARED: OrderedDict[tuple[bool, str], bytes] = OrderedDict()
 #: How many prepared configurations a process keeps (most recently used).
 PREPARED_CACHE = 64
 
@@ -43,10 +45,11 @@ def prepared_config(config: Config, validated: bool = False) -> Config:
     The same as ``draw_schools(copy.deepcopy(config).validate(), copy_config=False)``. Both
     steps are pure functions of the configuration's values (drawn schools come from set-up
     streams of its seed), and ``repr`` shows every value, so the result for each distinct
-    configuration is kept (:data:`PREPARED_CACHE` of them) and copied for each model: a batch of
-    runs of one configuration validates and draws it once. The machine's memory is checked
-    every time (:func:`sim.limits.check_memory`); a configuration that imports its network
-    from files (``network.staff``) is prepared afresh every time, as the files may change.
+    configuration is kept (:data:`PREPARED_CACHE` of them, pickled: unpickling is a third of the
+    time of a deep copy) and each model gets its own copy: a batch of runs of one
+    configuration validates and draws it once. The machine's memory is checked every time
+    (:func:`sim.limits.check_memory`); a configuration that imports its network from files
+    (``network.staff``) is prepared afresh every time, as the files may change.
     """
     if config.network.staff:
         config = copy.deepcopy(config)
@@ -54,20 +57,21 @@ def prepared_config(config: Config, validated: bool = False) -> Config:
             config.validate()
         return draw_schools(config, copy_config=False)
     key = (validated, repr(config))
-    prepared = _PREPARED.get(key)
-    if prepared is None:
+    blob = _PREPARED.get(key)
+    if blob is None:
         prepared = copy.deepcopy(config)
         if not validated:
             prepared.validate()
         prepared = draw_schools(prepared, copy_config=False)
-        _PREPARED[key] = prepared
+        _PREPARED[key] = pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
         while len(_PREPARED) > PREPARED_CACHE:
             _PREPARED.popitem(last=False)
-    else:
-        _PREPARED.move_to_end(key)
-        if not validated:
-            check_memory([prepared])
-    return copy.deepcopy(prepared)
+        return prepared
+    _PREPARED.move_to_end(key)
+    prepared = pickle.loads(blob)
+    if not validated:
+        check_memory([prepared])
+    return prepared
 
 
 class KnowledgeMobilisationModel(Versioned, mesa.Model):

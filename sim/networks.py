@@ -16,6 +16,7 @@ a few non-leaders (opinion formers) attract advice (MODEL.md §2; de Jong et al.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,6 +148,14 @@ def generate_school_network(
     return SchoolNetwork(n=n, src=src, dst=dst)
 
 
+@functools.lru_cache(maxsize=256)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``numpy.triu_indices(n, k=1)``, kept per school size (read-only)."""
+    i, j = np.triu_indices(n, k=1)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
+
+
 def generate_networks(
     u: np.ndarray, team: np.ndarray, attractiveness: np.ndarray, cfg: NetworkConfig
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -166,7 +175,7 @@ def generate_networks(
 
     """
     n = len(team)
-    i, j = np.triu_indices(n, k=1)
+    i, j = _pairs(n)
     u_exist, u_mutual, u_dir = u[:, 0], u[:, 1], u[:, 2]
     team_sizes = np.bincount(team)
     same = team[i] == team[j]

@@ -24,7 +24,7 @@ from scipy import special
 from sim.networks import generate_networks
 from sim.params import ConfigError, Section, drawn_later, param
 from sim.registry import section
-from sim.rng import Streams
+from sim.rng import Streams, uniform_table
 from sim.system import SchoolTable, school_table
 from sim.versioning import Versioned
 
@@ -376,11 +376,14 @@ def _generate_structure(
     attract_of_role = np.array([ROLE_ATTRACTIVENESS[r] for r in Role])
     shapes = np.stack([leaders, teachers, table.opinion_formers, table.team_size], axis=1)
     groups, shape_of = np.unique(shapes, axis=0, return_inverse=True)
+    # Every school's row keys at once; a group's rows are then uniform_table(keys[members]).
+    role_keys = streams.setup_keys("roles", np.arange(table.n))
+    network_keys = streams.setup_keys("network", np.arange(table.n))
     srcs, dsts = [], []
     for g, (n_lead, n_teach, n_of, team_size) in enumerate(groups):
         members = np.flatnonzero(shape_of == g)
         slots = first[members][:, None] + np.arange(n_lead + n_teach)[None, :]
-        u = streams.setup_table("roles", members, 2 * n_teach)
+        u = uniform_table(role_keys[members], 2 * n_teach)
         r, t, of = _school_roles(
             u[:, :n_teach], u[:, n_teach:], n_lead, n_teach, n_of, team_size, config
         )
@@ -388,7 +391,7 @@ def _generate_structure(
         attract = attract_of_role[r]
         attract[of] = config.network.hub_pull
         pairs = (n_lead + n_teach) * (n_lead + n_teach - 1) // 2
-        u = streams.setup_table("network", members, 3 * pairs).reshape(len(members), 3, pairs)
+        u = uniform_table(network_keys[members], 3 * pairs).reshape(len(members), 3, pairs)
         which, src, dst = generate_networks(u, t[0], attract, config.network)
         srcs.append(src + first[members][which])
         dsts.append(dst + first[members][which])

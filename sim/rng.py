@@ -85,8 +85,7 @@ def _mix_np(z: np.ndarray) -> np.ndarray:
 
 def stream_keys(seed: int, stream: int, weeks: np.ndarray) -> np.ndarray:
     """:func:`stream_key` for many "weeks" at once (uint64; set-up uses school indices)."""
-    base = np.uint64(_mix(((int(seed) & _MASK) + 1) * GOLDEN & _MASK))
-    base = _mix_np(np.array([base ^ np.uint64((int(stream) + 1) * GOLDEN & _MASK)]))[0]
+    base = np.uint64(stream_base(seed, stream))
     z = np.asarray(weeks).astype(np.uint64) + np.uint64(1)
     z *= np.uint64(GOLDEN)
     z += base
@@ -160,8 +159,11 @@ class Streams:
         Row ``r`` is a pure function of ``(seed, name, units[r])``, so units can be drawn in any
         grouping.
         """
-        keys = stream_keys(self.seed, stream_id("setup:" + name), units)
-        return uniform_table(keys, count)
+        return uniform_table(self.setup_keys(name, units), count)
+
+    def setup_keys(self, name: str, units: np.ndarray) -> np.ndarray:
+        """The keys of :meth:`setup_table`'s rows: ``uniform_table(keys[rows], count)``."""
+        return stream_keys(self.seed, stream_id("setup:" + name), units)
 
     def keys(self, name: str, week: int) -> np.ndarray:
         """The keys of stream ``name`` for weeks ``0, 1, ...`` (uint64), up to ``week`` at least.
