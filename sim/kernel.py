@@ -37,9 +37,9 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
 
 6. Smaller passes of the same kind: :func:`perception_pass` (what each person perceives of the
    levers, :meth:`sim.model.KnowledgeMobilisationModel.refresh_perception`, step 1 and whenever
-   the work goes in or out of sight), :func:`research_lead_pass` (step 4),
-   :func:`sight_pass` (where the work goes out of sight or comes back, step 4),
-   :func:`sessions_pass` (whole-staff sessions, step 5),
+   the work goes in or out of sight), :func:`leadership_pass` (research leads' materials, then
+   where the work goes out of sight or comes back, step 4), :func:`sessions_pass` (whole-staff
+   sessions but their directive, step 5),
    :func:`max_trust_to` (the highest trust on a tie to a participant, for sessions, step 5) and
    :func:`has_tie_to` (who asks a participant for advice, for how-to support, step 8).
 
@@ -84,15 +84,14 @@ __all__ = [
     "decision_pass",
     "enabled",
     "has_tie_to",
+    "leadership_pass",
     "max_trust_to",
     "outcomes_pass",
     "perception_pass",
     "practice_pass",
     "readiness_sums",
-    "research_lead_pass",
     "school_totals",
     "sessions_pass",
-    "sight_pass",
     "trust_pass",
     "trust_update",
     "uniform_at",
@@ -183,18 +182,18 @@ def converse_pass(
     stage,
     knowledge,
     resistant,
-    talks,
-    uses,
     quality,
     visibility,
-    resistant_influence,
-    rate,
-    unaware,
-    aware,
     active,
     helpful,
     seen,
     trust_total,
+    talks,
+    uses,
+    resistant_influence,
+    rate,
+    unaware,
+    aware,
 ):
     """One pass over the ties: conversation, and the per-tie sums readiness needs.
 
@@ -368,25 +367,6 @@ def perception_pass(
 
 
 @njit(cache=True, nogil=True)
-def research_lead_pass(school, led, stage, knowledge, rate, trialling):
-    """Know-how from a research lead's materials (:class:`sim.processes.LeadershipActions`).
-
-    Trialling staff in schools with an active research lead (``led``, per school) close a share
-    ``rate`` of their knowledge gap. Returns the new knowledge and whether anyone gained.
-    """
-    n = len(stage)
-    out = np.empty(n)
-    changed = False
-    for i in range(n):
-        k = knowledge[i]
-        if led[school[i]] and stage[i] == trialling:
-            k = k + rate * (1.0 - k)
-            changed = True
-        out[i] = k
-    return out, changed
-
-
-@njit(cache=True, nogil=True)
 def sessions_pass(
     audience,
     participant,
@@ -444,36 +424,60 @@ def sessions_pass(
 
 
 @njit(cache=True, nogil=True)
-def sight_pass(
+def leadership_pass(
+    research_lead,
     in_sight,
     out_of_sight,
+    school,
+    stage,
+    knowledge,
+    lead_rate,
+    trialling,
     h_out,
     p_back,
     keys_out,
     keys_back,
     week,
     workshop_week,
-    school,
     attended,
 ):
-    """Where the work goes out of sight or comes back (:class:`sim.processes.LeadershipActions`).
+    """:class:`sim.processes.LeadershipActions`' weekly work but new priorities, one call.
 
-    Per school: in sight and not yet out, it goes out with probability ``h_out``; out of sight,
-    it comes back with probability ``p_back`` (a check-in) or when any of its participants
-    attended a workshop this week (``workshop_week``, ``attended`` per slot). Each draw is
-    computed inline only where it can matter. Returns the new ``out_of_sight`` and whether it
+    1. Research leads: in schools with one where the work is in sight (and not out of sight),
+       trialling staff close a share ``lead_rate`` of their knowledge gap.
+    2. Sight, per school: in sight and not yet out, the work goes out with probability
+       ``h_out``; out of sight, it comes back with probability ``p_back`` (a check-in) or when
+       any of its participants attended a workshop this week (``workshop_week``, ``attended``
+       per slot). Each draw is computed inline only where it can matter.
+
+    Returns the new know-how, whether anyone gained, the new ``out_of_sight`` and whether it
     changed.
     """
-    n = len(in_sight)
+    n_schools = len(in_sight)
+    led = np.empty(n_schools, dtype=np.bool_)
+    any_led = False
+    for s in range(n_schools):
+        led[s] = research_lead[s] and in_sight[s] and not out_of_sight[s]
+        any_led |= led[s]
+    new_knowledge = knowledge
+    learned = False
+    if any_led:
+        new_knowledge = np.empty(len(stage))
+        for i in range(len(stage)):
+            k = knowledge[i]
+            if led[school[i]] and stage[i] == trialling:
+                k = k + lead_rate * (1.0 - k)
+                learned = True
+            new_knowledge[i] = k
     key_out, key_back = keys_out[week], keys_back[week]
-    came = np.zeros(n, dtype=np.bool_)
+    came = np.zeros(n_schools, dtype=np.bool_)
     if workshop_week:
         for i in range(len(school)):
             if attended[i]:
                 came[school[i]] = True
-    out = np.empty(n, dtype=np.bool_)
+    out = np.empty(n_schools, dtype=np.bool_)
     changed = False
-    for s in range(n):
+    for s in range(n_schools):
         if out_of_sight[s]:
             back = came[s] or uniform_at(key_back, s) < p_back[s]
             out[s] = not back
@@ -482,7 +486,7 @@ def sight_pass(
             goes = in_sight[s] and uniform_at(key_out, s) < h_out[s]
             out[s] = goes
             changed |= goes
-    return out, changed
+    return new_knowledge, learned, out, changed
 
 
 @njit(cache=True, nogil=True)
@@ -738,17 +742,28 @@ def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> N
     """Hold the week's conversations, fused with the readiness sums.
 
     The compiled form of :class:`sim.processes.Conversation` plus the per-tie half of
-    :meth:`sim.processes.Decision.readiness`.
+    :meth:`sim.processes.Decision.readiness`. The arguments fixed for the run (look-ups,
+    parameters, stage codes) are gathered in its first week and kept on ``process``; the
+    stream's size is checked then (ties are permanent).
     """
     m = process.model
     staff, ties = m.staff, m.ties
-    m.streams.check_size("conversation.contact", ties.n)
+    decision = process.decision
+    fixed = process.kernel_fixed
+    if fixed is None:
+        m.streams.check_size("conversation.contact", ties.n)
+        fixed = process.kernel_fixed = (
+            talks,
+            uses,
+            decision.d.resistant_influence,
+            process.rate,
+            int(unaware),
+            int(aware),
+        )
     active = np.empty(ties.n, dtype=np.bool_)
     helpful = np.empty(ties.n, dtype=np.bool_)
     seen = np.empty(staff.n)
     total = np.empty(staff.n)
-    decision = process.decision
-    visibility = decision.visibility()
     staff.knowledge = converse_pass(
         m.tie_ptr,
         ties.adviser,
@@ -759,21 +774,17 @@ def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> N
         staff.stage,
         staff.knowledge,
         staff.resistant,
-        talks,
-        uses,
         staff.quality,
-        visibility,
-        decision.d.resistant_influence,
-        process.rate,
-        int(unaware),
-        int(aware),
+        decision.visibility(),
         active,
         helpful,
         seen,
         total,
+        *fixed,
     )
-    m.now.active_ties = active
-    m.now.helpful_ties = helpful
+    now = m.now
+    now.active_ties = active
+    now.helpful_ties = helpful
     m.set_trust_total(total)
     m.kernel_sums = _WeekSums(week, _inputs_key(m), seen)
 

@@ -87,7 +87,10 @@ class Calendar(Process):
                 levers.collab_hours * m.schools.size + levers.research_lead_hours
             )
             self._allocated_hours.flags.writeable = False
-        now.session_week = now.week_in_term % levers.session_period == 0
+            # Per week of the term, the schools that hold a session that week.
+            self._session_weeks = np.arange(WEEKS_PER_TERM)[:, None] % levers.session_period == 0
+            self._session_weeks.flags.writeable = False
+        now.session_week = self._session_weeks[now.week_in_term]
         now.stage_at_start = staff.stage.copy()
         m.refresh_perception()
         now.attended_workshop = self._no_one

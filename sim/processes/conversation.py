@@ -83,6 +83,8 @@ class Conversation(Process):
         super().__init__(model)
         self.rate = model.config.conversation.knowhow_rate
         self._decision: Process | None = None
+        #: The compiled pass's arguments fixed for the run (set by :func:`sim.kernel.conversation`).
+        self.kernel_fixed: tuple | None = None
 
     @property
     def decision(self) -> Process:

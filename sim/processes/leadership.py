@@ -216,6 +216,7 @@ class LeadershipActions(Process):
         self._active: np.ndarray | None = None
         self._led: np.ndarray | None = None
         self._sized = False
+        self._trialling = int(Stage.TRIALLING)
 
     def _refresh(self) -> None:
         """Hazards from the levers (L_s, F_s), recomputed when a lever changes."""
@@ -234,11 +235,11 @@ class LeadershipActions(Process):
             return
         if m.levers.version != self._levers_version:
             self._refresh()
-        self._research_lead(week)
         n = m.schools.n
         if kernel.enabled():  # the same draws and updates, compiled (sim.kernel)
-            self._sight_compiled(week, n)
+            self._step_compiled(week, n)
             return
+        self._research_lead(week)
         u_out = m.streams.uniform("leadership.out_of_sight", week, n)
         was_out = m.out_of_sight
         goes_out = m.in_sight & ~was_out & (u_out < self.h_out)
@@ -255,27 +256,38 @@ class LeadershipActions(Process):
             m.out_of_sight = (was_out | goes_out) & ~comes_back
             m.refresh_perception()
 
-    def _sight_compiled(self, week: int, n: int) -> None:
-        """The sight update of :meth:`step` through :func:`sim.kernel.sight_pass`."""
+    def _step_compiled(self, week: int, n: int) -> None:
+        """Research leads and sight through :func:`sim.kernel.leadership_pass`."""
         m = self.model
-        streams = m.streams
+        staff, now, streams = m.staff, m.now, m.streams
         if not self._sized:  # the streams' sizes, checked once (schools are permanent)
             streams.check_size("leadership.out_of_sight", n)
             streams.check_size("leadership.back_in_sight", n)
             self._sized = True
-        now = m.now
-        out, changed = kernel.sight_pass(
+        knowledge, learned, out, changed = kernel.leadership_pass(
+            m.levers.research_lead,
             m.in_sight,
             m.out_of_sight,
+            staff.school,
+            staff.stage,
+            staff.knowledge,
+            m.config.leadership.research_lead_knowledge,
+            self._trialling,
             self.h_out,
             self.p_back,
             streams.keys("leadership.out_of_sight", week),
             streams.keys("leadership.back_in_sight", week),
             week,
             now.workshop_week,
-            m.staff.school,
             now.attended_workshop,
         )
+        if learned:
+            staff.knowledge = knowledge
+        if now.week_in_term == 0:  # research leads adapt materials (where the work was in sight)
+            led = m.levers.research_lead & m.in_sight & ~m.out_of_sight
+            if led.any():
+                fit, rate = staff.fit, m.config.leadership.research_lead_fit
+                staff.fit = np.where(led[staff.school], fit + rate * (1.0 - fit), fit)
         if changed:
             m.out_of_sight = out
             m.refresh_perception()
@@ -311,22 +323,10 @@ class LeadershipActions(Process):
             return
         staff = m.staff
         lv = m.config.leadership
-        if kernel.enabled():  # the same arithmetic, compiled (sim.kernel)
-            k, changed = kernel.research_lead_pass(
-                staff.school,
-                self._active,
-                staff.stage,
-                staff.knowledge,
-                lv.research_lead_knowledge,
-                int(Stage.TRIALLING),
-            )
-            if changed:
-                staff.knowledge = k
-        else:
-            trialling = self._here() & (staff.stage == Stage.TRIALLING)
-            if trialling.any():
-                k = staff.knowledge
-                staff.knowledge = np.where(trialling, k + lv.research_lead_knowledge * (1.0 - k), k)
+        trialling = self._here() & (staff.stage == Stage.TRIALLING)
+        if trialling.any():
+            k = staff.knowledge
+            staff.knowledge = np.where(trialling, k + lv.research_lead_knowledge * (1.0 - k), k)
         if m.now.week_in_term == 0:
             fit = staff.fit
             staff.fit = np.where(self._here(), fit + lv.research_lead_fit * (1.0 - fit), fit)
