@@ -34,6 +34,7 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
    10): pupil gains and weeks in stage per slot, then the week's per-school totals of the record
    (:class:`sim.processes.outcomes.SchoolRecord`) in one pass over the staff; counts are exact,
    float sums agree with numpy's to rounding (numpy's ``reduceat`` sums in blocks).
+   :func:`outcomes_week` runs both in one call when the record is per-school totals.
 
 6. Smaller passes of the same kind: :func:`perception_pass` (what each person perceives of the
    levers, :meth:`sim.model.KnowledgeMobilisationModel.refresh_perception`, step 1 and whenever
@@ -87,6 +88,7 @@ __all__ = [
     "leadership_pass",
     "max_trust_to",
     "outcomes_pass",
+    "outcomes_week",
     "perception_pass",
     "practice_pass",
     "readiness_sums",
@@ -306,6 +308,48 @@ def outcomes_pass(stage, stage_at_start, quality, pupil_gain, stage_weeks, uses,
         st = stage[i]
         gain[i] = pupil_gain[i] + (rate * quality[i] + offset[st]) if uses[st] else pupil_gain[i]
         weeks[i] = stage_weeks[i] + 1 if st == stage_at_start[i] else 0
+    return gain, weeks
+
+
+@njit(cache=True, nogil=True)
+def outcomes_week(
+    stage,
+    stage_at_start,
+    quality,
+    pupil_gain,
+    stage_weeks,
+    first_slot,
+    resistant,
+    participant,
+    knowledge,
+    pupils,
+    stages_out,
+    counts_out,
+    sums_out,
+    uses,
+    adopts,
+    offset,
+    rate,
+):
+    """:func:`outcomes_pass` then :func:`school_totals` of the new state, one call (step 10)."""
+    gain, weeks = outcomes_pass(
+        stage, stage_at_start, quality, pupil_gain, stage_weeks, uses, offset, rate
+    )
+    school_totals(
+        first_slot,
+        stage,
+        resistant,
+        participant,
+        knowledge,
+        quality,
+        pupils,
+        gain,
+        uses,
+        adopts,
+        stages_out,
+        counts_out,
+        sums_out,
+    )
     return gain, weeks
 
 

@@ -230,6 +230,16 @@ class SchoolRecord:
         self._sums[3, week] = by_school(USES[stage] * staff.pupils)
         self._sums[4, week] = by_school(staff.pupil_gain * staff.pupils)
 
+    def week_out(self, week: int, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Record ``hours`` for ``week``; the slices its totals go in (for the compiled pass).
+
+        :func:`sim.kernel.outcomes_week` writes the week's totals into them, as
+        :meth:`add_week` does.
+        """
+        self.hours[week] = hours
+        self.weeks_recorded = week + 1
+        return self._stages[week], self._counts[:, week], self._sums[:, week]
+
     def totals(self) -> SchoolTotals:
         """Per-school totals for every recorded week."""
         t = self.weeks_recorded
@@ -293,6 +303,25 @@ class Outcomes(Process):
         m = self.model
         staff, now, rec = m.staff, m.now, m.record
         stage = staff.stage
+        if kernel.enabled() and isinstance(rec, SchoolRecord):  # one compiled call (sim.kernel)
+            staff.pupil_gain, staff.stage_weeks = kernel.outcomes_week(
+                stage,
+                now.stage_at_start,
+                staff.quality,
+                staff.pupil_gain,
+                staff.stage_weeks,
+                rec.first_slot,
+                staff.resistant,
+                staff.participant,
+                staff.knowledge,
+                staff.pupils,
+                *rec.week_out(week, now.hours),
+                USES,
+                ADOPTS,
+                self.offset_by_stage,
+                self.gain_per_quality,
+            )
+            return
         if kernel.enabled():  # the same arithmetic, compiled (sim.kernel)
             staff.pupil_gain, staff.stage_weeks = kernel.outcomes_pass(
                 stage,
