@@ -36,6 +36,10 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
    float sums agree with numpy's to rounding (numpy's ``reduceat`` sums in blocks).
    :func:`outcomes_week` runs both in one call when the record is per-school totals.
 
+   In the default weekly order, :func:`late_week_pass` runs steps 8 to 10 (practice, trust,
+   outcomes) in one call from :class:`sim.processes.Practice`; TrustUpdate then only lets
+   leaders respond to failures (per school, in numpy) and Outcomes has nothing left to do.
+
 6. Smaller passes of the same kind: :func:`perception_pass` (what each person perceives of the
    levers, :meth:`sim.model.KnowledgeMobilisationModel.refresh_perception`, step 1 and whenever
    the work goes in or out of sight), :func:`leadership_pass` (research leads' materials, then
@@ -85,6 +89,7 @@ __all__ = [
     "decision_pass",
     "enabled",
     "has_tie_to",
+    "late_week_pass",
     "leadership_pass",
     "max_trust_to",
     "outcomes_pass",
@@ -351,6 +356,56 @@ def outcomes_week(
         sums_out,
     )
     return gain, weeks
+
+
+@njit(cache=True, nogil=True)
+def late_week_pass(
+    practice_args,
+    ptr,
+    adviser,
+    trust,
+    helpful,
+    trust_gain,
+    trust_loss,
+    pupil_gain,
+    first_slot,
+    resistant,
+    pupils,
+    stages_out,
+    counts_out,
+    sums_out,
+    adopts,
+    offset,
+    rate,
+):
+    """Steps 8 to 10 of a week in one call: :func:`practice_pass`, :func:`trust_pass`, then
+    :func:`outcomes_week`, each on the state the one before left.
+
+    ``practice_args`` are :func:`practice_pass`'s arguments. Trust reads who failed a trial
+    this week from the practice pass, the outcomes its new quality (where nobody practises,
+    quality only decays: the same values the numpy path reads). Returns the practice pass's
+    results, whether tie trust changed, and the new pupil gains and weeks in stage.
+    """
+    (stage, stage_at_start, stage_weeks, quality, fit, knowledge, growth_base, depth, support,
+     school, participant, capacity, reach, can_embed, h_user, h_embedded, keys, week, failed,
+     uses, keep, q_adopt, q_embed, trial_weeks_max, embed_weeks, per_room, trialling, adopted,
+     embedded, lapsed) = practice_args
+    new_quality, any_user = practice_pass(
+        stage, stage_at_start, stage_weeks, quality, fit, knowledge, growth_base, depth,
+        support, school, participant, capacity, reach, can_embed, h_user, h_embedded, keys,
+        week, failed, uses, keep, q_adopt, q_embed, trial_weeks_max, embed_weeks, per_room,
+        trialling, adopted, embedded, lapsed,
+    )
+    trust_changed = trust_pass(
+        ptr, adviser, trust, helpful, stage, stage_at_start, participant, uses, lapsed, failed,
+        trust_gain, trust_loss,
+    )
+    gain, weeks = outcomes_week(
+        stage, stage_at_start, new_quality, pupil_gain, stage_weeks, first_slot, resistant,
+        participant, knowledge, pupils, stages_out, counts_out, sums_out, uses, adopts, offset,
+        rate,
+    )
+    return new_quality, any_user, trust_changed, gain, weeks
 
 
 @njit(cache=True, nogil=True)

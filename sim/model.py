@@ -130,6 +130,8 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         self.tie_ptr = np.searchsorted(self.ties.seeker, np.arange(staff.n + 1))
         #: Sums left by the fused kernel's conversation pass for Decision (:mod:`sim.kernel`).
         self.kernel_sums = None
+        #: The week whose steps 8-10 ran in one compiled call (:meth:`sim.processes.Practice`).
+        self.late_week_done = -1
         staff.participant = select_participants(view, schools, staff, self.ties, self.streams)
         staff.network_trust = np.where(staff.participant, config.pln.initial_network_trust, 0.0)
         #: Number of staff selected for the PLN at the start (turnover may take some away).

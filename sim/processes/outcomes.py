@@ -297,10 +297,14 @@ class Outcomes(Process):
         # Weekly gain offset by stage: the implementation dip while trialling.
         self.offset_by_stage = np.zeros(N_STAGES)
         self.offset_by_stage[Stage.TRIALLING] = -cfg.trial_dip_per_year / WEEKS_PER_YEAR
+        #: Stages that count as adopted (for the record's spread counts).
+        self.adopts = ADOPTS
 
     def step(self, week: int) -> None:
         """Accrue pupil gains, count weeks in stage and record the week."""
         m = self.model
+        if m.late_week_done == week:  # done in Practice's compiled call (sim.kernel)
+            return
         staff, now, rec = m.staff, m.now, m.record
         stage = staff.stage
         if kernel.enabled() and isinstance(rec, SchoolRecord):  # one compiled call (sim.kernel)
@@ -317,7 +321,7 @@ class Outcomes(Process):
                 staff.pupils,
                 *rec.week_out(week, now.hours),
                 USES,
-                ADOPTS,
+                self.adopts,
                 self.offset_by_stage,
                 self.gain_per_quality,
             )

@@ -242,6 +242,7 @@ class Practice(Process):
         self._tied_key: int | None = None
         self._capacity_key: tuple | None = None
         self._compiled_key: tuple | None = None
+        self._late_week: tuple | None = None
         self._fixed: tuple | None = None
         self._per_room = 1.0 / (1.0 - min(self.cfg.q_adopt, 0.99))
 
@@ -381,7 +382,7 @@ class Practice(Process):
                 self._fixed = self._constants()
         h_user, h_embedded = self.hazard[now.support_ended]
         failed = np.empty(staff.n, dtype=bool)
-        quality, any_user = kernel.practice_pass(
+        args = (
             staff.stage,
             now.stage_at_start,
             staff.stage_weeks,
@@ -403,11 +404,66 @@ class Practice(Process):
             failed,
             *self._fixed,
         )
+        if self._late_week is None:
+            self._late_week = self._late_week_processes()
+        if self._late_week:
+            quality, any_user = self._late_week_compiled(week, args)
+        else:
+            quality, any_user = kernel.practice_pass(*args)
         if any_user:
             staff.quality = quality
             now.failed_trials = failed
         elif staff.quality.any():  # nobody practises: quality only decays (as below)
             staff.quality = quality
+
+    def _late_week_processes(self) -> tuple:
+        """TrustUpdate and Outcomes, if they follow this process in the weekly order (else ()).
+
+        Then the compiled path runs steps 8 to 10 in one call (:meth:`_late_week_compiled`);
+        with any other order (a process replaced, moved or left out) each runs its own step.
+        """
+        from sim.processes.outcomes import Outcomes, SchoolRecord
+        from sim.processes.trust import TrustUpdate
+
+        m = self.model
+        at = next(i for i, p in enumerate(m.processes) if p is self)
+        following = tuple(type(p) for p in m.processes[at + 1 : at + 3])
+        if following != (TrustUpdate, Outcomes) or not isinstance(m.record, SchoolRecord):
+            return ()
+        return (m.processes[at + 1], m.processes[at + 2])
+
+    def _late_week_compiled(self, week: int, args: tuple) -> tuple[np.ndarray, bool]:
+        """Practice, trust on ties and outcomes in one call (:func:`sim.kernel.late_week_pass`).
+
+        Leaves ``model.late_week_done = week``: TrustUpdate then only lets leaders respond to
+        failed trials, and Outcomes skips the week. Returns the practice pass's results.
+        """
+        m = self.model
+        staff, ties = m.staff, m.ties
+        outcomes = self._late_week[1]
+        trust = m.config.trust
+        quality, any_user, trust_changed, gain, weeks = kernel.late_week_pass(
+            args,
+            m.tie_ptr,
+            ties.adviser,
+            ties.trust,
+            m.now.helpful_ties,
+            trust.gain,
+            trust.loss,
+            staff.pupil_gain,
+            m.record.first_slot,
+            staff.resistant,
+            staff.pupils,
+            *m.record.week_out(week, m.now.hours),
+            outcomes.adopts,
+            outcomes.offset_by_stage,
+            outcomes.gain_per_quality,
+        )
+        if trust_changed:
+            ties.touch("trust")
+        staff.pupil_gain, staff.stage_weeks = gain, weeks
+        m.late_week_done = week
+        return quality, any_user
 
     def step(self, week: int) -> None:
         """Practise, advance and lapse."""

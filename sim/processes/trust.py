@@ -79,7 +79,8 @@ class TrustUpdate(Process):
             failed = now.failed_trials
             if failed.any():
                 self._leaders_respond(week, failed)
-            kernel.trust_update(m, USES, int(Stage.LAPSED), m.config.trust)
+            if m.late_week_done != week:  # else done in Practice's compiled call
+                kernel.trust_update(m, USES, int(Stage.LAPSED), m.config.trust)
             return
         stage = staff.stage
         using = USES[stage]
