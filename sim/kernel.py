@@ -85,6 +85,7 @@ __all__ = [
     "BACKENDS",
     "backend",
     "conversation",
+    "conversation_decision_pass",
     "converse_pass",
     "decision_pass",
     "enabled",
@@ -195,6 +196,7 @@ def converse_pass(
     helpful,
     seen,
     trust_total,
+    new_knowledge,
     talks,
     uses,
     resistant_influence,
@@ -204,13 +206,12 @@ def converse_pass(
 ):
     """One pass over the ties: conversation, and the per-tie sums readiness needs.
 
-    Writes ``active`` and ``helpful`` (per tie), ``seen`` and ``trust_total`` (per seeker); updates ``stage``
-    (unaware -> aware for those who heard) and returns the new know-how array. All reads of
+    Writes ``active`` and ``helpful`` (per tie), ``seen``, ``trust_total`` and
+    ``new_knowledge`` (per seeker); updates ``stage`` (unaware -> aware for those who heard). All reads of
     colleagues' state use the state at the start of the pass (synchronous).
     """
     n = len(ptr) - 1
     key = keys[week]
-    new_knowledge = np.empty(n)
     heard = np.zeros(n, dtype=np.bool_)
     # Per person, once: what colleagues see of their practice, and whether they pass the
     # innovation on (gives: not resistant; talks: aware or further, not lapsed, and gives).
@@ -253,7 +254,17 @@ def converse_pass(
     for i in range(n):
         if heard[i] and stage[i] == unaware:
             stage[i] = aware
-    return new_knowledge
+
+
+@njit(cache=True, nogil=True)
+def conversation_decision_pass(conversation_args, decision_args):
+    """Steps 6 and 7 of a week in one call: :func:`converse_pass`, then :func:`decision_pass`.
+
+    The argument tuples share arrays: the decision pass reads the sums and the new know-how the
+    conversation pass wrote. Returns whether anyone's resistance may have changed.
+    """
+    converse_pass(*conversation_args)
+    return decision_pass(*decision_args)
 
 
 @njit(cache=True, nogil=True)
@@ -843,7 +854,9 @@ def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> N
     The compiled form of :class:`sim.processes.Conversation` plus the per-tie half of
     :meth:`sim.processes.Decision.readiness`. The arguments fixed for the run (look-ups,
     parameters, stage codes) are gathered in its first week and kept on ``process``; the
-    stream's size is checked then (ties are permanent).
+    stream's size is checked then (ties are permanent). Where Decision comes next in the
+    weekly order, its pass runs in the same call (:func:`conversation_decision_pass`) and
+    Decision skips the week (``model.decision_done``).
     """
     m = process.model
     staff, ties = m.staff, m.ties
@@ -863,7 +876,8 @@ def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> N
     helpful = np.empty(ties.n, dtype=np.bool_)
     seen = np.empty(staff.n)
     total = np.empty(staff.n)
-    staff.knowledge = converse_pass(
+    knowledge = np.empty(staff.n)
+    args = (
         m.tie_ptr,
         ties.adviser,
         ties.trust,
@@ -879,13 +893,26 @@ def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> N
         helpful,
         seen,
         total,
+        knowledge,
         *fixed,
     )
+    if process.decision_next:
+        resistant = np.empty(staff.n, dtype=bool)
+        moved = conversation_decision_pass(
+            args, decision.compiled_args(week, seen, total, knowledge, resistant)
+        )
+    else:
+        converse_pass(*args)
+    staff.knowledge = knowledge
     now = m.now
     now.active_ties = active
     now.helpful_ties = helpful
     m.set_trust_total(total)
     m.kernel_sums = _WeekSums(week, _inputs_key(m), seen)
+    if process.decision_next:
+        if moved:
+            staff.resistant = resistant
+        m.decision_done = week
 
 
 def readiness_sums(model: KnowledgeMobilisationModel, week: int) -> np.ndarray | None:

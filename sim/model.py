@@ -132,6 +132,8 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         self.kernel_sums = None
         #: The week whose steps 8-10 ran in one compiled call (:meth:`sim.processes.Practice`).
         self.late_week_done = -1
+        #: The week whose Decision ran in the conversation pass's call (:mod:`sim.kernel`).
+        self.decision_done = -1
         staff.participant = select_participants(view, schools, staff, self.ties, self.streams)
         staff.network_trust = np.where(staff.participant, config.pln.initial_network_trust, 0.0)
         #: Number of staff selected for the PLN at the start (turnover may take some away).

@@ -85,6 +85,22 @@ class Conversation(Process):
         self._decision: Process | None = None
         #: The compiled pass's arguments fixed for the run (set by :func:`sim.kernel.conversation`).
         self.kernel_fixed: tuple | None = None
+        self._decision_next: bool | None = None
+
+    @property
+    def decision_next(self) -> bool:
+        """Whether Decision itself comes right after this process in the weekly order.
+
+        Then the compiled path runs both passes in one call (:func:`sim.kernel.conversation`).
+        """
+        if self._decision_next is None:
+            from sim.processes.decision import Decision
+
+            order = self.model.processes
+            at = next(i for i, p in enumerate(order) if p is self)
+            after = order[at + 1] if at + 1 < len(order) else None
+            self._decision_next = type(after) is Decision and after is self.decision
+        return self._decision_next
 
     @property
     def decision(self) -> Process:

@@ -333,24 +333,34 @@ class Decision(Process):
             int(Stage.LAPSED),
         )
 
-    def _step_compiled(self, week: int) -> None:
-        """:meth:`step` through the compiled pass (:func:`sim.kernel.decision_pass`)."""
+    def compiled_args(
+        self,
+        week: int,
+        seen: np.ndarray,
+        trust_total: np.ndarray,
+        knowledge: np.ndarray,
+        resistant: np.ndarray,
+    ) -> tuple:
+        """The arguments of :func:`sim.kernel.decision_pass` this week.
+
+        ``seen`` and ``trust_total`` are the per-tie sums of readiness, ``knowledge`` the
+        know-how it reads, ``resistant`` the array the pass writes.
+        """
         m = self.model
         staff, now, streams = m.staff, m.now, m.streams
         if self._fixed is None:
             self._fixed = self._constants()
         self._refresh_time()
-        resistant = np.empty(staff.n, dtype=bool)
         resist, act, noise = self.STREAMS
-        moved = kernel.decision_pass(
+        return (
             staff.stage,
             staff.resistant,
             now.pressured,
-            self._seen(),
-            m.trust_by_seeker(),
+            seen,
+            trust_total,
             now.signal,
             now.support,
-            staff.knowledge,
+            knowledge,
             staff.threshold,
             staff.trust_in_leaders,
             self.has_time,
@@ -361,7 +371,18 @@ class Decision(Process):
             resistant,
             *self._fixed,
         )
-        if moved:
+
+    def _step_compiled(self, week: int) -> None:
+        """:meth:`step` through the compiled pass (:func:`sim.kernel.decision_pass`)."""
+        m = self.model
+        if m.decision_done == week:  # run with the conversation pass (sim.kernel)
+            return
+        staff = m.staff
+        resistant = np.empty(staff.n, dtype=bool)
+        args = self.compiled_args(
+            week, self._seen(), m.trust_by_seeker(), staff.knowledge, resistant
+        )
+        if kernel.decision_pass(*args):
             staff.resistant = resistant
 
     def step(self, week: int) -> None:
