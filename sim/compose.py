@@ -24,8 +24,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim import registry
-from sim.config import Config, ConfigError
-from sim.limits import check_seed
+from sim.config import Config, ConfigError, cached_copy
+from sim.limits import check_memory, check_seed
 from sim.network_import import network_overrides
 
 __all__ = [
@@ -149,7 +149,10 @@ def prepare_config(config: Any) -> Config:
     """A validated copy of a ready :class:`Config` within the documented limits (for the API)."""
     if not isinstance(config, Config):
         raise ConfigError(f"config must be a sim.Config (got {type(config).__name__})")
-    return copy.deepcopy(config).validate()  # maxima and memory included
+    # Validated once per distinct configuration (sim.config.cached_copy); memory every time.
+    validated = cached_copy("validated", config, lambda copied: copied.validate())
+    check_memory([validated])
+    return validated
 
 
 def _compose(overrides: list[str]) -> DictConfig:

@@ -16,7 +16,11 @@ value per school. Assigning a key a section does not declare raises :class:`Conf
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -36,6 +40,7 @@ from sim.school_year import SESSION_PERIOD_WEEKS
 
 __all__ = [
     "COLLABORATION_DEPTH",
+    "cached_copy",
     "Config",
     "ConfigError",
     "SESSION_PERIOD_WEEKS",
@@ -135,6 +140,37 @@ for _kind in registry.PLUGGABLE:
     for _name in registry.modules(_kind):
         if not (registry.CONFIG_DIR / _kind / f"{_name}.yaml").exists():
             ConfigStore.instance().store(group=_kind, name=_name, node={_base.selector: _name})
+
+
+#: Prepared copies of configurations (pickled), by ``(kind, repr)``, most recently used last.
+_CACHED: OrderedDict[tuple[Any, str], bytes] = OrderedDict()
+#: How many prepared configurations a process keeps.
+CACHED_COPIES = 64
+
+
+def cached_copy(kind: Any, config: Any, prepare: Callable[[Any], Any]) -> Any:
+    """``prepare(copy.deepcopy(config))``, computed once per distinct configuration.
+
+    ``prepare`` (validating, drawing the schools, setting the no-PLN values) must be a pure
+    function of the configuration's values; ``repr`` shows every value, so the result is kept
+    per ``(kind, repr(config))`` (:data:`CACHED_COPIES` of them, pickled: unpickling is a third
+    of the time of a deep copy) and each call gets its own copy. A batch of runs of one
+    configuration (seeds of a sweep cell, the no-PLN run of each arm) prepares it once. A
+    configuration that imports its network from files (``network.staff``) is prepared afresh
+    every time, as the files may change; a ``prepare`` that raises caches nothing.
+    """
+    if config.network.staff:
+        return prepare(copy.deepcopy(config))
+    key = (kind, repr(config))
+    blob = _CACHED.get(key)
+    if blob is None:
+        prepared = prepare(copy.deepcopy(config))
+        _CACHED[key] = pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
+        while len(_CACHED) > CACHED_COPIES:
+            _CACHED.popitem(last=False)
+        return prepared
+    _CACHED.move_to_end(key)
+    return pickle.loads(blob)
 
 
 def _modules_in_use(config: Any) -> list[Any]:

@@ -389,31 +389,49 @@ def late_week_pass(
     offset,
     rate,
 ):
-    """Steps 8 to 10 of a week in one call: :func:`practice_pass`, :func:`trust_pass`, then
-    :func:`outcomes_week`, each on the state the one before left.
+    """Steps 8 to 10 of a week in one call, each on the state the one before left.
 
-    ``practice_args`` are :func:`practice_pass`'s arguments. Trust reads who failed a trial
+    :func:`practice_pass`, :func:`trust_pass`, then :func:`outcomes_week`; ``practice_args`` are :func:`practice_pass`'s arguments. Trust reads who failed a trial
     this week from the practice pass, the outcomes its new quality (where nobody practises,
     quality only decays: the same values the numpy path reads). Returns the practice pass's
     results, whether tie trust changed, and the new pupil gains and weeks in stage.
     """
-    (stage, stage_at_start, stage_weeks, quality, fit, knowledge, growth_base, depth, support,
-     school, participant, capacity, reach, can_embed, h_user, h_embedded, keys, week, failed,
-     uses, keep, q_adopt, q_embed, trial_weeks_max, embed_weeks, per_room, trialling, adopted,
-     embedded, lapsed) = practice_args
-    new_quality, any_user = practice_pass(
-        stage, stage_at_start, stage_weeks, quality, fit, knowledge, growth_base, depth,
-        support, school, participant, capacity, reach, can_embed, h_user, h_embedded, keys,
-        week, failed, uses, keep, q_adopt, q_embed, trial_weeks_max, embed_weeks, per_room,
-        trialling, adopted, embedded, lapsed,
-    )
+    new_quality, any_user = practice_pass(*practice_args)
+    # What the later passes read of practice_pass's arguments (by position).
+    stage, stage_at_start, stage_weeks = practice_args[0], practice_args[1], practice_args[2]
+    knowledge, participant, failed = practice_args[5], practice_args[10], practice_args[18]
+    uses, lapsed = practice_args[19], practice_args[29]
     trust_changed = trust_pass(
-        ptr, adviser, trust, helpful, stage, stage_at_start, participant, uses, lapsed, failed,
-        trust_gain, trust_loss,
+        ptr,
+        adviser,
+        trust,
+        helpful,
+        stage,
+        stage_at_start,
+        participant,
+        uses,
+        lapsed,
+        failed,
+        trust_gain,
+        trust_loss,
     )
     gain, weeks = outcomes_week(
-        stage, stage_at_start, new_quality, pupil_gain, stage_weeks, first_slot, resistant,
-        participant, knowledge, pupils, stages_out, counts_out, sums_out, uses, adopts, offset,
+        stage,
+        stage_at_start,
+        new_quality,
+        pupil_gain,
+        stage_weeks,
+        first_slot,
+        resistant,
+        participant,
+        knowledge,
+        pupils,
+        stages_out,
+        counts_out,
+        sums_out,
+        uses,
+        adopts,
+        offset,
         rate,
     )
     return new_quality, any_user, trust_changed, gain, weeks

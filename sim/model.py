@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import pickle
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,7 +11,7 @@ from mesa.time import EventGenerator, Priority, Schedule
 
 from sim import kernel
 from sim.agents import Leader, OpinionFormer, StaffMember, Teacher
-from sim.config import Config
+from sim.config import Config, cached_copy
 from sim.heterogeneity import draw_schools
 from sim.levers import Levers
 from sim.limits import check_memory
@@ -32,43 +29,22 @@ from sim.versioning import Versioned, next_stamp
 
 __all__ = ["KnowledgeMobilisationModel", "prepared_config"]
 
-#: Configurations as a model uses them (validated, schools drawn, pickled), by
-#: ``(validated, repr)``.
-_PREPARED: OrderedDict[tuple[bool, str], bytes] = OrderedDict()
-#: How many prepared configurations a process keeps (most recently used).
-PREPARED_CACHE = 64
-
 
 def prepared_config(config: Config, validated: bool = False) -> Config:
     """A model's own copy of ``config``: validated (unless ``validated``), schools drawn.
 
-    The same as ``draw_schools(copy.deepcopy(config).validate(), copy_config=False)``. Both
-    steps are pure functions of the configuration's values (drawn schools come from set-up
-    streams of its seed), and ``repr`` shows every value, so the result for each distinct
-    configuration is kept (:data:`PREPARED_CACHE` of them, pickled: unpickling is a third of the
-    time of a deep copy) and each model gets its own copy: a batch of runs of one
-    configuration validates and draws it once. The machine's memory is checked every time
-    (:func:`sim.limits.check_memory`); a configuration that imports its network from files
-    (``network.staff``) is prepared afresh every time, as the files may change.
+    The same as ``draw_schools(copy.deepcopy(config).validate(), copy_config=False)``, kept per
+    distinct configuration (:func:`sim.config.cached_copy`): a batch of runs of one
+    configuration validates it and draws its schools once. The machine's memory is checked
+    every time (:func:`sim.limits.check_memory`).
     """
-    if config.network.staff:
-        config = copy.deepcopy(config)
+
+    def prepare(copied: Config) -> Config:
         if not validated:
-            config.validate()
-        return draw_schools(config, copy_config=False)
-    key = (validated, repr(config))
-    blob = _PREPARED.get(key)
-    if blob is None:
-        prepared = copy.deepcopy(config)
-        if not validated:
-            prepared.validate()
-        prepared = draw_schools(prepared, copy_config=False)
-        _PREPARED[key] = pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
-        while len(_PREPARED) > PREPARED_CACHE:
-            _PREPARED.popitem(last=False)
-        return prepared
-    _PREPARED.move_to_end(key)
-    prepared = pickle.loads(blob)
+            copied.validate()
+        return draw_schools(copied, copy_config=False)
+
+    prepared = cached_copy(("model", validated), config, prepare)
     if not validated:
         check_memory([prepared])
     return prepared
@@ -404,5 +380,8 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
             self._user_step()
         self.time = self.time + weeks
         self._default_schedule = EventGenerator(
-            self, self._do_step, Schedule(interval=1.0, start=self.time + 1.0), priority=Priority.HIGH
+            self,
+            self._do_step,
+            Schedule(interval=1.0, start=self.time + 1.0),
+            priority=Priority.HIGH,
         ).start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -12,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config import Config
+from sim.config import Config, cached_copy
 from sim.model import KnowledgeMobilisationModel
 from sim.outcome_registry import check_summary
 from sim.population import STAGE_NAMES, Stage
@@ -119,13 +118,16 @@ def no_pln_config(config: Config) -> Config:
     the difference in pupil outcomes between a run and this one is the PLN's effect
     (MODEL.md §4.6).
     """
-    cf = copy.deepcopy(config)
-    cf.pln.support_years = 0
-    cf.selection.per_school = [0] * cf.n_schools
-    cf.selection.leaders_per_school = [0] * cf.n_schools
-    cf.strategy.name = "none"
-    cf.mode.name = "none"
-    return cf.validate()
+
+    def without_pln(cf: Config) -> Config:
+        cf.pln.support_years = 0
+        cf.selection.per_school = [0] * cf.n_schools
+        cf.selection.leaders_per_school = [0] * cf.n_schools
+        cf.strategy.name = "none"
+        cf.mode.name = "none"
+        return cf.validate()
+
+    return cached_copy("no_pln", config, without_pln)  # once per configuration
 
 
 #: No-PLN runs' pupil gains per (week, school), by no-PLN configuration (most recent last).
