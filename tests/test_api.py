@@ -112,3 +112,68 @@ def test_participants_follow_the_mixed_selection():
     assert random.staff.participant.sum() == 21
     counts = np.bincount(random.staff.school[random.staff.participant], minlength=8)
     assert list(counts) == [3, 3, 3, 3, 2, 2, 2, 3]
+
+
+def _state(model):
+    staff = model.staff
+    return [staff.stage, staff.knowledge, staff.quality, staff.pupil_gain, model.ties.trust]
+
+
+def test_run_loops_the_weeks_and_moves_mesas_clock_as_run_for_would():
+    """run() steps the weeks in a loop when nothing else is scheduled: same state, same clock."""
+    cfg = sim.build_config(seed=3)
+    looped = sim.KnowledgeMobilisationModel(cfg).run()
+    by_mesa = sim.KnowledgeMobilisationModel(cfg)
+    by_mesa.run_for(by_mesa.horizon_weeks)  # Mesa's own event loop, one event a week
+    for a, b in zip(_state(looped), _state(by_mesa), strict=True):
+        assert np.array_equal(a, b)
+    assert looped.time == by_mesa.time == 117 and looped.steps == by_mesa.steps == 117
+    assert looped._default_schedule.next_scheduled_time == 118
+    looped.step()  # past the horizon: Mesa's weekly event still runs, nothing changes
+    assert looped.steps == 118 and looped.week == 117 and not looped.running
+
+
+def test_run_uses_mesas_event_loop_when_something_else_is_scheduled():
+    """An event of the caller's own is run at its time, between the weeks."""
+    cfg = sim.build_config(seed=3)
+    model = sim.KnowledgeMobilisationModel(cfg)
+    seen = []
+
+    def note():
+        seen.append(model.week)
+
+    model.schedule_event(note, at=10.5)
+    model.run()
+    assert seen == [10] and model.week == 117 and model.time == 117
+    plain = sim.KnowledgeMobilisationModel(cfg).run()
+    for a, b in zip(_state(model), _state(plain), strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_fused_compiled_calls_give_what_the_processes_give_one_by_one():
+    """With the weekly order's processes wrapped (so not fused), a run ends in the same state."""
+    from sim.loop import WEEKLY_ORDER
+
+    wrapped = [type(cls.__name__, (cls,), {}) for cls in WEEKLY_ORDER]  # same code, other types
+    cfg = sim.build_config(seed=1, overrides=["mode=both"])
+    fused = sim.KnowledgeMobilisationModel(cfg).run()
+    one_by_one = sim.KnowledgeMobilisationModel(cfg, order=wrapped).run()
+    assert fused.late_week_done == 116 and fused.decision_done == 116
+    assert one_by_one.late_week_done == one_by_one.decision_done == -1
+    for a, b in zip(_state(fused), _state(one_by_one), strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(fused.record.totals().stages, one_by_one.record.totals().stages)
+
+
+def test_each_model_gets_its_own_copy_of_a_cached_configuration():
+    cfg = sim.build_config()
+    first = sim.KnowledgeMobilisationModel(cfg)
+    first.config.decision.p_act = 0.99  # a caller changing its model's copy
+    second = sim.KnowledgeMobilisationModel(cfg)
+    assert second.config.decision.p_act == cfg.decision.p_act != 0.99
+    assert second.config is not first.config and repr(second.config) != repr(first.config)
+    bad = sim.build_config()
+    bad.decision.p_act = 2.0
+    for _ in range(2):  # an invalid configuration is never cached
+        with pytest.raises(sim.ConfigError, match="decision.p_act"):
+            sim.KnowledgeMobilisationModel(bad)
