@@ -24,10 +24,19 @@ def next_stamp() -> int:
 
 
 class Versioned:
-    """Mixin: every attribute assignment gives that attribute a new version stamp."""
+    """Mixin: every attribute assignment gives that attribute a new version stamp.
+
+    Attributes named in ``unversioned`` (bookkeeping no cache derives from, such as a clock)
+    are assigned without a stamp.
+    """
+
+    #: Attributes assigned without a version stamp.
+    unversioned: frozenset[str] = frozenset()
 
     def __setattr__(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
+        if name in self.unversioned:
+            return
         try:
             self.__dict__["_stamps"][name] = next(_STAMPS)
         except KeyError:

@@ -70,8 +70,7 @@ class Background(Process):
         self.p_week = cfg.exposure_rate / WEEKS_PER_YEAR
         self.gain = cfg.knowledge_gain
         self._year = -1
-        self._slots = np.zeros(0, dtype=np.int64)
-        self._starts = np.zeros(WEEKS_PER_YEAR + 1, dtype=np.int64)
+        self._week_slots: list[np.ndarray | None] = [None] * WEEKS_PER_YEAR
 
     def _draw_year(self, year: int) -> None:
         n = self.model.staff.n
@@ -80,8 +79,12 @@ class Background(Process):
         slots = np.repeat(np.arange(n), times)
         weeks = rng.integers(0, WEEKS_PER_YEAR, len(slots))
         order = np.argsort(weeks, kind="stable")
-        self._slots = slots[order]
-        self._starts = np.searchsorted(weeks[order], np.arange(WEEKS_PER_YEAR + 1))
+        slots = slots[order]
+        starts = np.searchsorted(weeks[order], np.arange(WEEKS_PER_YEAR + 1)).tolist()
+        # Who meets it in each week of the year (None: nobody), looked up weekly.
+        self._week_slots = [
+            slots[lo:hi] if hi > lo else None for lo, hi in zip(starts, starts[1:], strict=False)
+        ]
         self._year = year
 
     def step(self, week: int) -> None:
@@ -92,9 +95,8 @@ class Background(Process):
         now = m.now
         if now.year != self._year:
             self._draw_year(now.year)
-        w = now.week_of_year
-        who = self._slots[self._starts[w] : self._starts[w + 1]]
-        if not len(who):
+        who = self._week_slots[now.week_of_year]
+        if who is None:
             return
         staff = m.staff
         k = staff.knowledge.copy()
