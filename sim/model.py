@@ -83,7 +83,16 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
 
     #: The clock and per-week bookkeeping: assigned every week, derived from by no cache.
     unversioned = frozenset(
-        {"week", "running", "steps", "time", "now", "kernel_sums", "late_week_done", "decision_done"}
+        {
+            "week",
+            "running",
+            "steps",
+            "time",
+            "now",
+            "kernel_sums",
+            "late_week_done",
+            "decision_done",
+        }
     )
 
     def __init__(

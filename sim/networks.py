@@ -199,6 +199,95 @@ def generate_networks(
     return school[order], src[order], dst[order]
 
 
+#: Pairs of colleagues drawn at once by :func:`draw_networks` (bounds its temporaries).
+PAIRS_PER_CHUNK = 1_000_000
+
+
+def draw_networks(
+    keys: np.ndarray,
+    first: np.ndarray,
+    size: np.ndarray,
+    team: np.ndarray,
+    attractiveness: np.ndarray,
+    cfg: NetworkConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The advice networks of many schools of any sizes, in a few array operations.
+
+    The same ties as :func:`generate_networks` school by school: school ``s`` (slots
+    ``first[s]`` to ``first[s] + size[s] - 1``) draws its pair ``p`` (in ``numpy.triu_indices``
+    order) from the uniforms ``p``, ``pairs + p`` and ``2 pairs + p`` of its key ``keys[s]``
+    (:func:`sim.rng.uniforms`: a row of ``uniform_table``), and every number is computed by the
+    same element-wise operations. ``team`` and ``attractiveness`` are per slot. Returns the
+    ties' global ``(seeker, adviser)`` indices, unsorted. Schools are taken in chunks of about
+    :data:`PAIRS_PER_CHUNK` pairs.
+    """
+    size = np.asarray(size, dtype=np.int64)
+    pairs = size * (size - 1) // 2
+    seekers, advisers = [], []
+    start = 0
+    ends = np.cumsum(pairs)
+    while start < len(size):
+        # Schools start..stop-1: at least one, at most about PAIRS_PER_CHUNK pairs.
+        limit = (ends[start - 1] if start else 0) + PAIRS_PER_CHUNK
+        stop = max(start + 1, int(np.searchsorted(ends, limit, side="right")))
+        chunk = slice(start, stop)
+        seeker, adviser = _draw_chunk(
+            keys[chunk], first[chunk], size[chunk], pairs[chunk], team, attractiveness, cfg
+        )
+        seekers.append(seeker)
+        advisers.append(adviser)
+        start = stop
+    return np.concatenate(seekers), np.concatenate(advisers)
+
+
+def _draw_chunk(keys, first, size, pairs, team, attractiveness, cfg):
+    """:func:`draw_networks` for one chunk of schools."""
+    from sim.rng import uniforms
+
+    n_schools = len(size)
+    # Row i of school s holds its pairs (i, j > i): rows in order, then pairs in a row in order,
+    # is numpy.triu_indices order within each school.
+    rows = np.maximum(size - 1, 0)
+    row_school = np.repeat(np.arange(n_schools), rows)
+    row_i = np.arange(len(row_school)) - np.repeat(np.cumsum(rows) - rows, rows)
+    row_len = size[row_school] - 1 - row_i
+    pair_row = np.repeat(np.arange(len(row_school)), row_len)
+    within_row = np.arange(len(pair_row)) - np.repeat(np.cumsum(row_len) - row_len, row_len)
+    school = row_school[pair_row]
+    local_i = row_i[pair_row]
+    local_j = local_i + 1 + within_row
+    k = np.arange(len(pair_row)) - np.repeat(np.cumsum(pairs) - pairs, pairs)  # triu index
+    key = keys[school]
+    n_pairs = pairs[school]
+    u_exist = uniforms(key, k)
+    u_mutual = uniforms(key, n_pairs + k)
+    u_dir = uniforms(key, 2 * n_pairs + k)
+    i = first[school] + local_i
+    j = first[school] + local_j
+    # Team sizes, per slot of the chunk's schools (teams are numbered within a school).
+    lo, hi = int(first[0]), int(first[-1] + size[-1])
+    slot_team = team[lo:hi].astype(np.int64)
+    slot_school = np.repeat(np.arange(n_schools), size)
+    code = slot_school * (int(slot_team.max(initial=0)) + 1) + slot_team
+    team_size = np.bincount(code)[code]
+    same = team[i] == team[j]
+    outside = np.maximum(size[school] - team_size[i - lo], 1)
+    p_cross = np.minimum(cfg.p_cross_team_max, cfg.cross_team_ties / outside)
+    p = np.where(same, cfg.p_within_team, p_cross)
+    a_i, a_j = attractiveness[i], attractiveness[j]
+    p_pair = 1.0 - (1.0 - p) ** np.sqrt(a_i * a_j)
+    exists = u_exist < p_pair
+    mutual = exists & (u_mutual < cfg.mutual_share)
+    one_way = exists & ~mutual
+    towards_j = u_dir < a_j / (a_i + a_j)
+    i_asks_j = mutual | (one_way & towards_j)
+    j_asks_i = mutual | (one_way & ~towards_j)
+    return (
+        np.concatenate([i[i_asks_j], j[j_asks_i]]),
+        np.concatenate([j[i_asks_j], i[j_asks_i]]),
+    )
+
+
 def network_stats(net: SchoolNetwork, leaders: np.ndarray | None = None) -> dict[str, float]:
     """Density, reciprocity and in-degree centralisation of a directed network.
 

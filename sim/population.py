@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import special
 
-from sim.networks import generate_networks
+from sim.networks import draw_networks
 from sim.params import ConfigError, Section, drawn_later, param
 from sim.registry import section
 from sim.rng import Streams, uniform_table
@@ -362,10 +362,11 @@ def _generate_structure(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Roles, teams, opinion formers and advice ties of generated schools.
 
-    Set-up is vectorised by school shape: schools with the same numbers of leaders, teachers,
-    opinion formers and the same team size get their roles, teams and networks in one set of
-    array operations. Each school's draws are a pure function of ``(seed, stream, school)``
-    (:meth:`sim.rng.Streams.setup_table`), so the grouping does not change them. Teams are year
+    Set-up is vectorised: schools with the same numbers of leaders, teachers, opinion formers
+    and the same team size get their roles and teams in one set of array operations, and every
+    school's advice network is drawn at once (:func:`sim.networks.draw_networks`). Each school's
+    draws are a pure function of ``(seed, stream, school)`` (:meth:`sim.rng.Streams.setup_table`),
+    so the grouping does not change them. Teams are year
     groups or phases in a primary and departments in a secondary (``table.team_size``).
     """
     n = int(size.sum())
@@ -379,7 +380,6 @@ def _generate_structure(
     # Every school's row keys at once; a group's rows are then uniform_table(keys[members]).
     role_keys = streams.setup_keys("roles", np.arange(table.n))
     network_keys = streams.setup_keys("network", np.arange(table.n))
-    srcs, dsts = [], []
     for g, (n_lead, n_teach, n_of, team_size) in enumerate(groups):
         members = np.flatnonzero(shape_of == g)
         slots = first[members][:, None] + np.arange(n_lead + n_teach)[None, :]
@@ -388,16 +388,12 @@ def _generate_structure(
             u[:, :n_teach], u[:, n_teach:], n_lead, n_teach, n_of, team_size, config
         )
         role[slots], team[slots], opinion_former[slots] = r, t, of
-        attract = attract_of_role[r]
-        attract[of] = config.network.hub_pull
-        pairs = (n_lead + n_teach) * (n_lead + n_teach - 1) // 2
-        u = uniform_table(network_keys[members], 3 * pairs).reshape(len(members), 3, pairs)
-        which, src, dst = generate_networks(u, t[0], attract, config.network)
-        srcs.append(src + first[members][which])
-        dsts.append(dst + first[members][which])
+    attract = attract_of_role[role]
+    attract[opinion_former] = config.network.hub_pull
+    # Every school's network at once, whatever its size (the ties generate_networks draws).
+    seeker, adviser = draw_networks(network_keys, first, size, team, attract, config.network)
     # int32 indices: half the memory traffic of int64 in the weekly passes over the ties.
-    seeker = np.concatenate(srcs).astype(np.int32)
-    adviser = np.concatenate(dsts).astype(np.int32)
+    seeker, adviser = seeker.astype(np.int32), adviser.astype(np.int32)
     order = np.argsort(seeker.astype(np.int64) * n + adviser, kind="stable")
     seeker, adviser = seeker[order], adviser[order]
     return role, team, opinion_former, seeker, adviser
