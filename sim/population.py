@@ -24,7 +24,7 @@ from scipy import special
 from sim.networks import draw_networks
 from sim.params import ConfigError, Section, drawn_later, param
 from sim.registry import section
-from sim.rng import Streams, uniform_table
+from sim.rng import Streams, uniforms
 from sim.system import SchoolTable, school_table
 from sim.versioning import Versioned
 
@@ -362,39 +362,24 @@ def _generate_structure(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Roles, teams, opinion formers and advice ties of generated schools.
 
-    Set-up is vectorised: schools with the same numbers of leaders, teachers, opinion formers
-    and the same team size get their roles and teams in one set of array operations, and every
-    school's advice network is drawn at once (:func:`sim.networks.draw_networks`). Each school's
-    draws are a pure function of ``(seed, stream, school)`` (:meth:`sim.rng.Streams.setup_table`),
-    so the grouping does not change them. Teams are year
-    groups or phases in a primary and departments in a secondary (``table.team_size``).
+    Set-up is vectorised: every school's roles and teams (:func:`_roles`) and advice network
+    (:func:`sim.networks.draw_networks`) are drawn at once, whatever the school's size. Each
+    school's draws are a pure function of ``(seed, stream, school)``
+    (:meth:`sim.rng.Streams.setup_table`), so drawing them together changes none of them. Teams
+    are year groups or phases in a primary and departments in a secondary (``table.team_size``).
     """
-    n = int(size.sum())
-    leaders, teachers = table.leaders, table.teachers
-    role = np.empty(n, dtype=np.int8)
-    team = np.empty(n, dtype=np.int32)
-    opinion_former = np.zeros(n, dtype=bool)
+    role, team, opinion_former = _roles(
+        streams.setup_keys("roles", np.arange(table.n)), table, first, config
+    )
     attract_of_role = np.array([ROLE_ATTRACTIVENESS[r] for r in Role])
-    shapes = np.stack([leaders, teachers, table.opinion_formers, table.team_size], axis=1)
-    groups, shape_of = np.unique(shapes, axis=0, return_inverse=True)
-    # Every school's row keys at once; a group's rows are then uniform_table(keys[members]).
-    role_keys = streams.setup_keys("roles", np.arange(table.n))
-    network_keys = streams.setup_keys("network", np.arange(table.n))
-    for g, (n_lead, n_teach, n_of, team_size) in enumerate(groups):
-        members = np.flatnonzero(shape_of == g)
-        slots = first[members][:, None] + np.arange(n_lead + n_teach)[None, :]
-        u = uniform_table(role_keys[members], 2 * n_teach)
-        r, t, of = _school_roles(
-            u[:, :n_teach], u[:, n_teach:], n_lead, n_teach, n_of, team_size, config
-        )
-        role[slots], team[slots], opinion_former[slots] = r, t, of
     attract = attract_of_role[role]
     attract[opinion_former] = config.network.hub_pull
     # Every school's network at once, whatever its size (the ties generate_networks draws).
+    network_keys = streams.setup_keys("network", np.arange(table.n))
     seeker, adviser = draw_networks(network_keys, first, size, team, attract, config.network)
     # int32 indices: half the memory traffic of int64 in the weekly passes over the ties.
     seeker, adviser = seeker.astype(np.int32), adviser.astype(np.int32)
-    order = np.argsort(seeker.astype(np.int64) * n + adviser, kind="stable")
+    order = np.argsort(seeker.astype(np.int64) * len(role) + adviser, kind="stable")
     seeker, adviser = seeker[order], adviser[order]
     return role, team, opinion_former, seeker, adviser
 
@@ -411,6 +396,51 @@ def _build_schools(table: SchoolTable, first: np.ndarray, size: np.ndarray) -> S
     )
 
 
+def _roles(
+    keys: np.ndarray, table: SchoolTable, first: np.ndarray, config: Config
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Roles, teams and opinion-former flags of every school at once, per slot.
+
+    What :func:`_school_roles` gives school by school: a school's teacher ``t`` draws its role
+    from uniform ``t`` of the school's key and its chance to be an opinion former from uniform
+    ``teachers + t`` (a row of :func:`sim.rng.uniform_table`), by the same element-wise
+    arithmetic; a school's opinion formers are its ``opinion_formers`` teachers with the
+    smallest ``u + 2 [early career]`` (ties by position, as a stable sort).
+    """
+    sc = config.schools
+    leaders, teachers = table.leaders.astype(np.int64), table.teachers.astype(np.int64)
+    n_schools = len(leaders)
+    n = int((leaders + teachers).sum())
+    role = np.full(n, Role.TEACHER, dtype=np.int8)
+    team = np.zeros(n, dtype=np.int32)  # team 0: the senior leadership team
+    opinion_former = np.zeros(n, dtype=bool)
+
+    def local(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each item's school and index within its school, for ``counts`` items per school."""
+        school = np.repeat(np.arange(n_schools), counts)
+        return school, np.arange(len(school)) - np.repeat(np.cumsum(counts) - counts, counts)
+
+    lead_school, lead_index = local(leaders)
+    role[first[lead_school] + lead_index] = Role.SENIOR_LEADER  # leaders first, the head first
+    school, t = local(teachers)
+    slot = first[school] + leaders[school] + t
+    u_role = uniforms(keys[school], t)
+    u_of = uniforms(keys[school], teachers[school] + t)
+    tr = np.full(len(t), Role.TEACHER, dtype=np.int8)
+    tr[u_role < sc.middle_leader_share] = Role.MIDDLE_LEADER
+    tr[u_role > 1.0 - sc.early_career_share] = Role.EARLY_CAREER
+    role[slot] = tr
+    # Opinion formers: experienced teachers (not early career), chosen at random among them;
+    # early-career teachers only where there are too few experienced ones.
+    order = np.lexsort((t, u_of + 2.0 * (tr == Role.EARLY_CAREER), school))
+    rank = np.empty(len(t), dtype=np.int64)
+    rank[order] = t  # order keeps each school's teachers together, in school order
+    opinion_former[slot[rank < table.opinion_formers[school]]] = True
+    n_teams = np.maximum(1, np.round(teachers / table.team_size)).astype(np.int64)
+    team[slot] = 1 + (t * n_teams[school]) // np.maximum(teachers[school], 1)
+    return role, team, opinion_former
+
+
 def _school_roles(
     u_role: np.ndarray,
     u_of: np.ndarray,
@@ -423,6 +453,8 @@ def _school_roles(
     """Roles, teams and opinion-former flags of schools of one shape, one row per school.
 
     Leaders come first (the head is first); each school has one row of uniforms per purpose.
+    Set-up uses :func:`_roles` (every school at once); this is the school-by-school form it is
+    tested against (``tests/test_networks.py``).
     """
     sc = config.schools
     g = len(u_role)

@@ -256,3 +256,48 @@ def test_model_networks_identical_for_same_seed_and_other_strategy():
         and np.array_equal(a.ties.seeker, c.ties.seeker)
         and np.array_equal(a.ties.adviser, c.ties.adviser)
     )
+
+
+def test_all_schools_at_once_equals_school_by_school():
+    """Set-up draws every school's roles and network at once (population._roles,
+    networks.draw_networks): the same as school by school, for schools of many sizes."""
+    from sim.compose import build_config
+    from sim.networks import draw_networks, generate_networks
+    from sim.population import ROLE_ATTRACTIVENESS, Role, _roles, _school_roles
+    from sim.rng import uniform_table
+    from sim.system import school_table
+
+    cfg = build_config("england", seed=4, overrides=["system.primaries=30", "system.secondaries=6"])
+    streams = Streams(cfg.seed)
+    table = school_table(cfg, streams)
+    size = table.leaders + table.teachers
+    first = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+    assert len(set(size.tolist())) > 10  # many sizes, primaries and secondaries
+    role_keys = streams.setup_keys("roles", np.arange(table.n))
+    network_keys = streams.setup_keys("network", np.arange(table.n))
+    role, team, of = _roles(role_keys, table, first, cfg)
+    attract = np.array([ROLE_ATTRACTIVENESS[r] for r in Role])[role]
+    attract[of] = cfg.network.hub_pull
+    seeker, adviser = draw_networks(network_keys, first, size, team, attract, cfg.network)
+    got = set(zip(seeker.tolist(), adviser.tolist(), strict=True))
+    expected = set()
+    for s in range(table.n):
+        lead, teach = int(table.leaders[s]), int(table.teachers[s])
+        u = uniform_table(role_keys[[s]], 2 * teach)
+        r, t, o = _school_roles(
+            u[:, :teach],
+            u[:, teach:],
+            lead,
+            teach,
+            int(table.opinion_formers[s]),
+            int(table.team_size[s]),
+            cfg,
+        )
+        slots = slice(first[s], first[s] + size[s])
+        assert np.array_equal(role[slots], r[0]) and np.array_equal(team[slots], t[0])
+        assert np.array_equal(of[slots], o[0])
+        pairs = int(size[s] * (size[s] - 1) // 2)
+        u = uniform_table(network_keys[[s]], 3 * pairs).reshape(1, 3, pairs)
+        _, src, dst = generate_networks(u, t[0], attract[slots][None, :], cfg.network)
+        expected |= set(zip((src + first[s]).tolist(), (dst + first[s]).tolist(), strict=True))
+    assert got == expected and len(seeker) == len(got)
