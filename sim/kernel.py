@@ -37,8 +37,9 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
    :func:`outcomes_week` runs both in one call when the record is per-school totals.
 
    In the default weekly order, :func:`late_week_pass` runs steps 8 to 10 (practice, trust,
-   outcomes) in one call from :class:`sim.processes.Practice`; TrustUpdate then only lets
-   leaders respond to failures (per school, in numpy) and Outcomes has nothing left to do.
+   outcomes) in one call, and :func:`conversation_decision_pass` steps 6 and 7: the model's
+   weekly loop calls them in place of those processes' steps
+   (:meth:`sim.model.KnowledgeMobilisationModel.weekly_calls`).
 
 6. Smaller passes of the same kind: :func:`perception_pass` (what each person perceives of the
    levers, :meth:`sim.model.KnowledgeMobilisationModel.refresh_perception`, step 1 and whenever
@@ -866,15 +867,16 @@ def _inputs_key(model: KnowledgeMobilisationModel) -> tuple:
     return (model.ties.version("trust"), model.staff.version("quality", "resistant", "participant"))
 
 
-def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> None:
+def conversation(
+    process, week: int, talks, uses, unaware: int, aware: int, decide: bool = False
+) -> None:
     """Hold the week's conversations, fused with the readiness sums.
 
     The compiled form of :class:`sim.processes.Conversation` plus the per-tie half of
     :meth:`sim.processes.Decision.readiness`. The arguments fixed for the run (look-ups,
     parameters, stage codes) are gathered in its first week and kept on ``process``; the
-    stream's size is checked then (ties are permanent). Where Decision comes next in the
-    weekly order, its pass runs in the same call (:func:`conversation_decision_pass`) and
-    Decision skips the week (``model.decision_done``).
+    stream's size is checked then (ties are permanent). With ``decide``, Decision's pass runs
+    in the same call (:func:`conversation_decision_pass`), in place of its step.
     """
     m = process.model
     staff, ties = m.staff, m.ties
@@ -914,7 +916,7 @@ def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> N
         knowledge,
         *fixed,
     )
-    if process.decision_next:
+    if decide:
         resistant = np.empty(staff.n, dtype=bool)
         moved = conversation_decision_pass(
             args, decision.compiled_args(week, seen, total, knowledge, resistant)
@@ -927,10 +929,8 @@ def conversation(process, week: int, talks, uses, unaware: int, aware: int) -> N
     now.helpful_ties = helpful
     m.set_trust_total(total)
     m.kernel_sums = _WeekSums(week, _inputs_key(m), seen)
-    if process.decision_next:
-        if moved:
-            staff.resistant = resistant
-        m.decision_done = week
+    if decide and moved:
+        staff.resistant = resistant
 
 
 def readiness_sums(model: KnowledgeMobilisationModel, week: int) -> np.ndarray | None:

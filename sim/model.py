@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -120,10 +121,6 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         self.tie_ptr = np.searchsorted(self.ties.seeker, np.arange(staff.n + 1))
         #: Sums left by the fused kernel's conversation pass for Decision (:mod:`sim.kernel`).
         self.kernel_sums = None
-        #: The week whose steps 8-10 ran in one compiled call (:meth:`sim.processes.Practice`).
-        self.late_week_done = -1
-        #: The week whose Decision ran in the conversation pass's call (:mod:`sim.kernel`).
-        self.decision_done = -1
         staff.participant = select_participants(view, schools, staff, self.ties, self.streams)
         staff.network_trust = np.where(staff.participant, config.pln.initial_network_trust, 0.0)
         #: Number of staff selected for the PLN at the start (turnover may take some away).
@@ -153,6 +150,8 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         )
         self.mode = make_mode(config.mode.name, self)
         self.processes = [cls(self) for cls in (order or WEEKLY_ORDER)]
+        self._calls_key: tuple | None = None
+        self._calls: list[Callable[[int], None]] = []
         self._agent_at: list[StaffMember] | None = None
         self.running = True
 
@@ -346,10 +345,27 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
             self.running = False
             return
         week = self.week
-        for process in self.processes:
-            process.step(week)
+        for call in self.weekly_calls():
+            call(week)
         self.week = week + 1
         self.running = self.week < self.horizon_weeks
+
+    def weekly_calls(self) -> list[Callable[[int], None]]:
+        """What :meth:`step` calls each week: every process's step, in the weekly order.
+
+        With the compiled kernel in use (:mod:`sim.kernel`), consecutive steps run in one call
+        where the order has them: Conversation then Decision
+        (:meth:`sim.processes.Conversation.step_with_decision`), and Practice, TrustUpdate then
+        Outcomes (:meth:`sim.processes.Practice.step_through_outcomes`, with the per-school
+        record). Each reads only what the one before it left, so the state is the one the steps
+        leave one by one (``tests/test_api.py``). A process replaced by another class, moved or
+        left out runs its own step.
+        """
+        key = (kernel.enabled(), *self.processes)
+        if key != self._calls_key:
+            self._calls_key = key
+            self._calls = _weekly_calls(self.processes, fuse=kernel.enabled(), model=self)
+        return self._calls
 
     def run(self) -> KnowledgeMobilisationModel:
         """Run to the configured horizon and return the model.
@@ -399,3 +415,33 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
             Schedule(interval=1.0, start=self.time + 1.0),
             priority=Priority.HIGH,
         ).start()
+
+
+def _weekly_calls(
+    processes: Sequence[Process], fuse: bool, model: KnowledgeMobilisationModel
+) -> list[Callable[[int], None]]:
+    """The calls of a week (see :meth:`KnowledgeMobilisationModel.weekly_calls`)."""
+    from sim.processes import Conversation, Decision, Outcomes, Practice, TrustUpdate
+    from sim.processes.outcomes import SchoolRecord
+
+    calls: list[Callable[[int], None]] = []
+    i = 0
+    while i < len(processes):
+        kinds = tuple(type(p) for p in processes[i : i + 3])
+        if fuse and kinds[:2] == (Conversation, Decision):
+            calls.append(processes[i].step_with_decision)
+            i += 2
+        elif (
+            fuse
+            and kinds == (Practice, TrustUpdate, Outcomes)
+            and isinstance(model.record, SchoolRecord)
+        ):
+            practice, trust, outcomes = processes[i : i + 3]
+            calls.append(
+                functools.partial(practice.step_through_outcomes, trust=trust, outcomes=outcomes)
+            )
+            i += 3
+        else:
+            calls.append(processes[i].step)
+            i += 1
+    return calls

@@ -85,22 +85,6 @@ class Conversation(Process):
         self._decision: Process | None = None
         #: The compiled pass's arguments fixed for the run (set by :func:`sim.kernel.conversation`).
         self.kernel_fixed: tuple | None = None
-        self._decision_next: bool | None = None
-
-    @property
-    def decision_next(self) -> bool:
-        """Whether Decision itself comes right after this process in the weekly order.
-
-        Then the compiled path runs both passes in one call (:func:`sim.kernel.conversation`).
-        """
-        if self._decision_next is None:
-            from sim.processes.decision import Decision
-
-            order = self.model.processes
-            at = next(i for i, p in enumerate(order) if p is self)
-            after = order[at + 1] if at + 1 < len(order) else None
-            self._decision_next = type(after) is Decision and after is self.decision
-        return self._decision_next
 
     @property
     def decision(self) -> Process:
@@ -127,6 +111,16 @@ class Conversation(Process):
                 cfg.contact_rate * (1.0 + cfg.collab_boost * m.levers.collab_hours[m.staff.school])
             ),
         )
+
+    def step_with_decision(self, week: int) -> None:
+        """Step 6, then Decision's step 7, compiled in one call.
+
+        The model's weekly loop calls this in place of both steps when Decision follows
+        Conversation in the weekly order and the compiled kernel is in use
+        (:meth:`sim.model.KnowledgeMobilisationModel.weekly_calls`;
+        :func:`sim.kernel.conversation_decision_pass`).
+        """
+        kernel.conversation(self, week, TALKS, USES, Stage.UNAWARE, Stage.AWARE, decide=True)
 
     def step(self, week: int) -> None:
         """Hold this week's conversations."""

@@ -375,8 +375,6 @@ class Decision(Process):
     def _step_compiled(self, week: int) -> None:
         """:meth:`step` through the compiled pass (:func:`sim.kernel.decision_pass`)."""
         m = self.model
-        if m.decision_done == week:  # run with the conversation pass (sim.kernel)
-            return
         staff = m.staff
         resistant = np.empty(staff.n, dtype=bool)
         args = self.compiled_args(

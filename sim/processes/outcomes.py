@@ -303,8 +303,6 @@ class Outcomes(Process):
     def step(self, week: int) -> None:
         """Accrue pupil gains, count weeks in stage and record the week."""
         m = self.model
-        if m.late_week_done == week:  # done in Practice's compiled call (sim.kernel)
-            return
         staff, now, rec = m.staff, m.now, m.record
         stage = staff.stage
         if kernel.enabled() and isinstance(rec, SchoolRecord):  # one compiled call (sim.kernel)

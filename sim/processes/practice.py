@@ -242,7 +242,6 @@ class Practice(Process):
         self._tied_key: int | None = None
         self._capacity_key: tuple | None = None
         self._compiled_key: tuple | None = None
-        self._late_week: tuple | None = None
         self._fixed: tuple | None = None
         self._per_room = 1.0 / (1.0 - min(self.cfg.q_adopt, 0.99))
 
@@ -363,8 +362,12 @@ class Practice(Process):
             int(Stage.LAPSED),
         )
 
-    def _step_compiled(self, week: int) -> None:
-        """:meth:`step` through the compiled pass (:func:`sim.kernel.practice_pass`)."""
+    def _step_compiled(self, week: int, then: tuple | None = None) -> None:
+        """:meth:`step` through the compiled pass (:func:`sim.kernel.practice_pass`).
+
+        ``then``: the TrustUpdate and Outcomes processes, to run their passes in the same call
+        (:meth:`step_through_outcomes`).
+        """
         m = self.model
         staff, now = m.staff, m.now
         # What the cached terms derive from: when none of it changed, all of them hold.
@@ -404,52 +407,46 @@ class Practice(Process):
             failed,
             *self._fixed,
         )
-        if self._late_week is None:
-            self._late_week = self._late_week_processes()
-        if self._late_week:
-            quality, any_user = self._late_week_compiled(week, args)
-        else:
+        if then is None:
             quality, any_user = kernel.practice_pass(*args)
+        else:
+            quality, any_user = self._late_week_compiled(week, args, *then)
         if any_user:
             staff.quality = quality
             now.failed_trials = failed
         elif staff.quality.any():  # nobody practises: quality only decays (as below)
             staff.quality = quality
 
-    def _late_week_processes(self) -> tuple:
-        """TrustUpdate and Outcomes, if they follow this process in the weekly order (else ()).
+    def step_through_outcomes(self, week: int, trust: Process, outcomes: Process) -> None:
+        """Step 8, then ``trust``'s and ``outcomes``' steps 9 and 10, compiled in one call.
 
-        Then the compiled path runs steps 8 to 10 in one call (:meth:`_late_week_compiled`);
-        with any other order (a process replaced, moved or left out) each runs its own step.
+        The model's weekly loop calls this in place of the three steps when TrustUpdate and
+        Outcomes follow Practice in the weekly order and the compiled kernel is in use
+        (:meth:`sim.model.KnowledgeMobilisationModel.weekly_calls`): the practice, trust and
+        outcomes passes run in :func:`sim.kernel.late_week_pass`, then leaders respond to the
+        week's failed trials (per school, in numpy). Each pass reads only what the one before it
+        left, so the state is the one the three steps leave.
         """
-        from sim.processes.outcomes import Outcomes, SchoolRecord
-        from sim.processes.trust import TrustUpdate
+        self._step_compiled(week, then=(trust, outcomes))
+        failed = self.model.now.failed_trials
+        if failed.any():
+            trust.respond_to_failures(week, failed)
 
-        m = self.model
-        at = next(i for i, p in enumerate(m.processes) if p is self)
-        following = tuple(type(p) for p in m.processes[at + 1 : at + 3])
-        if following != (TrustUpdate, Outcomes) or not isinstance(m.record, SchoolRecord):
-            return ()
-        return (m.processes[at + 1], m.processes[at + 2])
-
-    def _late_week_compiled(self, week: int, args: tuple) -> tuple[np.ndarray, bool]:
-        """Practice, trust on ties and outcomes in one call (:func:`sim.kernel.late_week_pass`).
-
-        Leaves ``model.late_week_done = week``: TrustUpdate then only lets leaders respond to
-        failed trials, and Outcomes skips the week. Returns the practice pass's results.
-        """
+    def _late_week_compiled(
+        self, week: int, args: tuple, trust: Process, outcomes: Process
+    ) -> tuple[np.ndarray, bool]:
+        """The passes of :meth:`step_through_outcomes`; returns the practice pass's results."""
         m = self.model
         staff, ties = m.staff, m.ties
-        outcomes = self._late_week[1]
-        trust = m.config.trust
+        cfg = m.config.trust
         quality, any_user, trust_changed, gain, weeks = kernel.late_week_pass(
             args,
             m.tie_ptr,
             ties.adviser,
             ties.trust,
             m.now.helpful_ties,
-            trust.gain,
-            trust.loss,
+            cfg.gain,
+            cfg.loss,
             staff.pupil_gain,
             m.record.first_slot,
             staff.resistant,
@@ -462,7 +459,6 @@ class Practice(Process):
         if trust_changed:
             ties.touch("trust")
         staff.pupil_gain, staff.stage_weeks = gain, weeks
-        m.late_week_done = week
         return quality, any_user
 
     def step(self, week: int) -> None:

@@ -78,9 +78,8 @@ class TrustUpdate(Process):
         if kernel.enabled():  # the per-tie update, compiled (sim.kernel)
             failed = now.failed_trials
             if failed.any():
-                self._leaders_respond(week, failed)
-            if m.late_week_done != week:  # else done in Practice's compiled call
-                kernel.trust_update(m, USES, int(Stage.LAPSED), m.config.trust)
+                self.respond_to_failures(week, failed)
+            kernel.trust_update(m, USES, int(Stage.LAPSED), m.config.trust)
             return
         stage = staff.stage
         using = USES[stage]
@@ -91,7 +90,7 @@ class TrustUpdate(Process):
         failed = now.failed_trials
         any_failed = failed.any()
         if any_failed:
-            self._leaders_respond(week, failed)
+            self.respond_to_failures(week, failed)
         if not (any_up or any_failed):
             return  # nothing changes: keep the same array (readers cache on its identity)
         cfg = m.config.trust
@@ -104,7 +103,8 @@ class TrustUpdate(Process):
             w = np.where(down, w * (1 - cfg.loss), w)
         ties.trust = w
 
-    def _leaders_respond(self, week: int, failed: np.ndarray) -> None:
+    def respond_to_failures(self, week: int, failed: np.ndarray) -> None:
+        """Leaders may take control back after the week's failed trials (see the class)."""
         m = self.model
         staff = m.staff
         n = m.schools.n
