@@ -143,7 +143,7 @@ def test_odd_weekly_order_matches_the_loop(odd):
 
 
 STREAM_CALL = re.compile(
-    r"""streams\.(?:uniform|uniform_at|key|setup|setup_table)\(\s*(f?)(["'])(.+?)\2"""
+    r"""streams\.(?:uniform|uniform_at|key|keys|setup|setup_table|setup_keys)\(\s*(f?)(["'])(.+?)\2"""
 )
 
 
