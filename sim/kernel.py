@@ -298,6 +298,8 @@ def trust_pass(
         up_i = uses[st] or (st != stage_at_start[i] and st != lapsed)
         down_i = failed[i]
         changed |= down_i
+        if not (up_i or down_i):
+            continue  # nothing changes on i's ties (most seekers, most weeks)
         for e in _ties_of(ptr, i):
             w = trust[e]
             if up_i and helpful[e]:
@@ -728,6 +730,12 @@ def decision_pass(
     key_resist, key_act, key_noise = keys_resist[week], keys_act[week], keys_noise[week]
     for i in range(n):
         st = stage[i]
+        if not may_move[st] and not resistant[i]:
+            # Unaware or using the practice, not resistant: no transition can apply (each needs
+            # aware, interested or lapsed, or resistance), so the stage stays and i is not
+            # resistant; skipping i skips only draws that could not matter.
+            new_resistant[i] = False
+            continue
         # w_social E_i, E_i the trust-weighted mean of what i sees (0 without trusted ties).
         social_weight = w_social * (1.0 / trust_total[i] if trust_total[i] > 0 else 0.0)
         formal = w_formal * signal[i] * trust_in_leaders[i]
