@@ -13,7 +13,7 @@ from sim.population import Stage, stage_lookup
 from sim.processes.base import Process
 from sim.registry import register
 
-__all__ = ["DecisionConfig", "Decision", "USES"]
+__all__ = ["DecisionConfig", "Decision", "USES", "support_heard"]
 
 
 @dataclass
@@ -150,6 +150,17 @@ class DecisionConfig(Section):
         source="[lit: Daly 2010, negative opinion leadership; assume weight]",
         help="how much a resistant adviser subtracts from a colleague's social proof",
     )
+    standing_visibility: float = param(
+        1.0,
+        low=0,
+        high=1,
+        source="[seed 000: opinion formers chosen 'for the influence they have on colleagues'; "
+        "seed 003: participants 'at the centre of their school networks'; lit: Paluck, Shepherd "
+        "& Aronow 2016 (social referents); assume proportional]",
+        help="share of how visible a colleague's practice is in social proof that follows their "
+        "standing (trust on advice ties to them, over the school's mean); 0: all count alike",
+        plausible=(0.0, 1.0),
+    )
     leader_trust_concentration: float = param(
         10.0,
         low=0,
@@ -162,6 +173,17 @@ class DecisionConfig(Section):
 
 #: Stages in which a person uses the practice in class.
 USES = stage_lookup(Stage.TRIALLING, Stage.ADOPTED, Stage.EMBEDDED)
+
+
+def support_heard(model) -> np.ndarray:
+    """The how-to support each person can draw on in readiness this week: ``H_i a_i``.
+
+    ``H_i`` is the support as perceived (``model.now.support``) and ``a_i`` the person's access
+    to a participant to ask (:func:`sim.strategies.base.support_access`).
+    """
+    from sim.strategies.base import support_access  # strategies import the processes
+
+    return model.now.support * support_access(model)
 
 
 @register
@@ -275,11 +297,16 @@ class Decision(Process):
         """
         m, d = self.model, self.d
         staff = m.staff
-        key = (m.version("perception"), staff.version("trust_in_leaders"))
+        key = (
+            m.version("perception"),
+            staff.version("trust_in_leaders", "participant"),
+            m.ties.version("trust"),
+        )
         if key != self._levers_key:
             self._levers_key = key
             self._formal_term = d.w_formal * m.now.signal * staff.trust_in_leaders
-            self._support_weight = d.w_support * m.now.support
+            self.support_heard = support_heard(m)
+            self._support_weight = d.w_support * self.support_heard
 
     def _seen(self) -> np.ndarray:
         """``sum_j w_ij shown_j`` per slot (from the fused conversation pass if still valid)."""
@@ -307,6 +334,7 @@ class Decision(Process):
         staff, streams = m.staff, m.streams
         n = staff.n
         self._refresh_time()
+        self._refresh_terms()
         seen = self._seen()
         for name in ("decision.resistance", "decision.act", "decision.noise"):
             streams.check_size(name, n)
@@ -319,7 +347,7 @@ class Decision(Process):
             m.trust_by_seeker(),
             d.w_social,
             m.now.signal,
-            m.now.support,
+            self.support_heard,
             d.w_formal,
             d.w_support,
             staff.knowledge,

@@ -29,6 +29,8 @@ __all__ = [
     "expose",
     "launch",
     "hold_sessions",
+    "support_access",
+    "trust_in_participants",
 ]
 
 
@@ -178,6 +180,29 @@ def trust_in_participants(model: KnowledgeMobilisationModel) -> np.ndarray:
 
     key = (staff.version("participant"), ties.version("trust"))
     return model.derived("trust_in_participants", key, compute)
+
+
+def support_access(model: KnowledgeMobilisationModel) -> np.ndarray:
+    """Share of the school's how-to support that can reach each person: access to a participant.
+
+    How-to support is modelling and explaining the practice to colleagues who ask (seed 000:
+    "bespoke support to individual teachers"); colleagues can ask those they turn to for advice
+    (seed 001: "you need to make sure people are going to be able to ask about it and seek
+    support"). A non-participant gets ``f + (1 - f) t_i``, with ``t_i`` their highest trust on an
+    advice tie to a participant (:func:`trust_in_participants`) and
+    ``f = practice.support_reach_untied``; participants get it in full. Read by readiness
+    (:class:`~sim.processes.Decision`) and by quality growth (:class:`~sim.processes.Practice`).
+    Recomputed only when participants or tie trust change.
+    """
+    staff, ties = model.staff, model.ties
+
+    def compute() -> np.ndarray:
+        floor = model.config.practice.support_reach_untied
+        heed = floor + (1.0 - floor) * trust_in_participants(model)
+        return np.where(staff.participant, 1.0, heed)
+
+    key = (staff.version("participant"), ties.version("trust"))
+    return model.derived("support_access", key, compute)
 
 
 def hold_sessions(
