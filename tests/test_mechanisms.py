@@ -32,6 +32,7 @@ from model_helpers import (
 from scipy import stats
 
 import sim
+from sim.access import support_access
 from sim.compose import build_config
 from sim.config import COLLABORATION_DEPTH, Config, ConfigError
 from sim.model import KnowledgeMobilisationModel
@@ -49,7 +50,7 @@ from sim.processes import (
 )
 from sim.results import no_pln_config, schools_lapsed_share, summarise
 from sim.school_year import WEEKS_PER_TERM, WEEKS_PER_YEAR
-from sim.strategies.base import hold_sessions, support_access
+from sim.strategies.base import hold_sessions
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 

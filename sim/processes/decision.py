@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import kernel
+from sim.access import support_access
 from sim.params import ConfigError, Section, param
 from sim.population import Stage, stage_lookup
 from sim.processes.base import Process
@@ -154,9 +155,9 @@ class DecisionConfig(Section):
         1.0,
         low=0,
         high=1,
-        source="[seed 000: opinion formers chosen 'for the influence they have on colleagues'; "
-        "seed 003: participants 'at the centre of their school networks'; lit: Paluck, Shepherd "
-        "& Aronow 2016 (social referents); assume proportional]",
+        source="[assume: proportional; seed 000: opinion formers chosen 'for the influence they "
+        "have on colleagues'; seed 003: participants 'at the centre of their school networks'; "
+        "lit: Paluck, Shepherd & Aronow 2016 (social referents)]",
         help="share of how visible a colleague's practice is in social proof that follows their "
         "standing (trust on advice ties to them, over the school's mean); 0: all count alike",
         plausible=(0.0, 1.0),
@@ -179,10 +180,8 @@ def support_heard(model) -> np.ndarray:
     """The how-to support each person can draw on in readiness this week: ``H_i a_i``.
 
     ``H_i`` is the support as perceived (``model.now.support``) and ``a_i`` the person's access
-    to a participant to ask (:func:`sim.strategies.base.support_access`).
+    to a participant to ask (:func:`sim.access.support_access`).
     """
-    from sim.strategies.base import support_access  # strategies import the processes
-
     return model.now.support * support_access(model)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import kernel
+from sim.access import support_access
 from sim.params import ConfigError, Section, param
 from sim.population import Stage
 from sim.processes.base import Process
@@ -218,6 +219,7 @@ class Practice(Process):
         "model.distributed",
         "levers.involvement",
         "levers.formalisation",
+        "ties.trust",
     )
 
     @classmethod
@@ -268,7 +270,7 @@ class Practice(Process):
         ``_capacity``: trialling colleagues each school's participants can support at a time
         (more of them lead support where leadership is distributed); ``_reach``: each
         person's access to a participant to ask,
-        :func:`~sim.strategies.base.support_access` (see :meth:`_coverage`). Recomputed only
+        :func:`~sim.access.support_access` (see :meth:`_coverage`). Recomputed only
         when participants, distributed leadership or tie trust change.
         """
         m = self.model
@@ -280,8 +282,6 @@ class Practice(Process):
             self._capacity = (
                 supporters * (0.5 + 0.5 * m.distributed) * self.cfg.supported_per_supporter
             )
-        from sim.strategies.base import support_access  # strategies import the processes
-
         self._reach = support_access(m)  # cached on participants and tie trust
 
     def _coverage(self, stage: np.ndarray) -> np.ndarray | None:
