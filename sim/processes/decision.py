@@ -259,6 +259,8 @@ class Decision(Process):
         self.may_interest = stage_lookup(Stage.AWARE, Stage.LAPSED)
         self.may_try_anyway = stage_lookup(Stage.AWARE, Stage.INTERESTED)
         self._levers_key: tuple | None = None
+        self._support_key: tuple | None = None
+        self._weight_key: tuple | None = None
         self._trust_key: int | None = None
         self._visibility_key: int | None = None
         self._hours_key: int | None = None
@@ -290,22 +292,31 @@ class Decision(Process):
         )
 
     def _refresh_terms(self) -> None:
-        """Terms that change only when perception or trust in leaders change.
+        """Terms that change only when perception, trust in leaders or access change.
 
         Cached on the version stamps of what they are derived from (sim.versioning).
         """
         m, d = self.model, self.d
         staff = m.staff
-        key = (
-            m.version("perception"),
-            staff.version("trust_in_leaders", "participant"),
-            m.ties.version("trust"),
-        )
+        key = (m.version("perception"), staff.version("trust_in_leaders"))
         if key != self._levers_key:
             self._levers_key = key
             self._formal_term = d.w_formal * m.now.signal * staff.trust_in_leaders
-            self.support_heard = support_heard(m)
+        self._refresh_support()
+        if self._weight_key != self._support_key:
+            self._weight_key = self._support_key
             self._support_weight = d.w_support * self.support_heard
+
+    def _refresh_support(self) -> None:
+        """Bring :func:`support_heard` up to date.
+
+        It changes with perception and with access (participants, tie trust).
+        """
+        m = self.model
+        key = (m.version("perception"), m.staff.version("participant"), m.ties.version("trust"))
+        if key != self._support_key:
+            self._support_key = key
+            self.support_heard = support_heard(m)
 
     def _seen(self) -> np.ndarray:
         """``sum_j w_ij shown_j`` per slot (from the fused conversation pass if still valid)."""
@@ -333,7 +344,7 @@ class Decision(Process):
         staff, streams = m.staff, m.streams
         n = staff.n
         self._refresh_time()
-        self._refresh_terms()
+        self._refresh_support()
         seen = self._seen()
         for name in ("decision.resistance", "decision.act", "decision.noise"):
             streams.check_size(name, n)
