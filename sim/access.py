@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import kernel
-
 if TYPE_CHECKING:
     from sim.model import KnowledgeMobilisationModel
 
@@ -22,24 +20,41 @@ __all__ = ["support_access", "trust_in_participants"]
 def trust_in_participants(model: KnowledgeMobilisationModel) -> np.ndarray:
     """Each person's highest trust on an advice tie to a participant (0 without such a tie).
 
-    Recomputed only when participants or tie trust change (their version stamps).
+    Recomputed only when participants or tie trust change (their version stamps). Only the
+    ties to participants are read: they are found once per set of participants
+    (:func:`_ties_to_participants`), so the weekly work is a gather and a maximum over each
+    seeker's run of them, not a pass over every tie (exact, as a maximum is; the same values as
+    :func:`sim.kernel.max_trust_to`).
     """
     staff, ties = model.staff, model.ties
 
     def compute() -> np.ndarray:
-        if kernel.enabled():  # one compiled pass over the ties (sim.kernel)
-            return kernel.max_trust_to(model.tie_ptr, ties.adviser, ties.trust, staff.participant)
-        # Ties are sorted by seeker: a maximum over each seeker's run of ties.
-        w = np.where(staff.participant[ties.adviser], ties.trust, 0.0)
-        if not len(w):
-            return np.zeros(staff.n)
-        ptr = model.tie_ptr
-        starts = np.minimum(ptr[:-1], len(w) - 1)
-        best = np.maximum.reduceat(w, starts)
-        return np.where(ptr[1:] > ptr[:-1], best, 0.0)
+        index, seekers, starts = _ties_to_participants(model)
+        best = np.zeros(staff.n)
+        if len(index):
+            best[seekers] = np.maximum.reduceat(ties.trust[index], starts)
+        return best
 
     key = (staff.version("participant"), ties.version("trust"))
     return model.derived("trust_in_participants", key, compute)
+
+
+def _ties_to_participants(model: KnowledgeMobilisationModel) -> tuple[np.ndarray, ...]:
+    """The ties whose adviser is a participant, in seeker order: ``(index, seekers, starts)``.
+
+    ``index`` are the ties; ``seekers`` the distinct seekers among them, and ``starts`` where
+    each seeker's run begins in ``index`` (ties are stored sorted by seeker).
+    """
+    staff, ties = model.staff, model.ties
+
+    def compute() -> tuple[np.ndarray, ...]:
+        index = np.flatnonzero(staff.participant[ties.adviser])
+        seeker = ties.seeker[index]
+        first = np.ones(len(index), dtype=bool)
+        first[1:] = seeker[1:] != seeker[:-1]
+        return index, seeker[first], np.flatnonzero(first)
+
+    return model.derived("ties_to_participants", staff.version("participant"), compute)
 
 
 def support_access(model: KnowledgeMobilisationModel) -> np.ndarray:

@@ -349,6 +349,29 @@ def test_a_colleague_practice_counts_by_their_standing_in_readiness():
         assert np.array_equal(moved, (expected > 0) & ~part & (g == 1.0))
 
 
+def test_trust_in_participants_is_the_highest_trust_on_a_tie_to_one():
+    """Tie by tie, as the compiled pass over every tie gives it, after trust and participants
+    change (the ties to participants are found again when participants change)."""
+    from sim import kernel
+    from sim.access import trust_in_participants
+
+    m = make_model()
+    staff, ties = m.staff, m.ties
+    rng = np.random.default_rng(3)
+    for participants in (staff.participant.copy(), rng.uniform(size=staff.n) < 0.3):
+        staff.participant = participants
+        ties.trust = rng.uniform(0, 1, ties.n)
+        best = np.zeros(staff.n)
+        for e in range(ties.n):
+            if participants[ties.adviser[e]]:
+                best[ties.seeker[e]] = max(best[ties.seeker[e]], ties.trust[e])
+        got = trust_in_participants(m)
+        assert np.array_equal(got, best)
+        compiled = kernel.max_trust_to(m.tie_ptr, ties.adviser, ties.trust, participants)
+        assert np.array_equal(got, compiled)
+        assert np.any(got == 0) and np.any(got > 0)
+
+
 def test_how_to_support_in_readiness_reaches_those_who_can_ask_a_participant():
     """Readiness' support term is w_support H a_i k_i with a_i = f + (1 - f) t_i (t_i the highest
     trust on an advice tie to a participant, f = practice.support_reach_untied); participants
