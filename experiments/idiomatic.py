@@ -23,9 +23,10 @@ directive) and every mode (``none``, ``champions``, ``learning_conversations``, 
 6. mobilisation: the launch (pressure), sessions led by participants (reach by distributed
    leadership in force and by trust in participants; the term's first session pressures some
    attendees), then the mode's channels;
-7. conversation; 8. decision (pressured staff act for certain; resistance; noise);
+7. conversation; 8. decision (colleagues' practice weighed by their standing; how-to support by
+   access to a participant; pressured staff act for certain; resistance; noise);
 9. practice (fit caps quality; how-to support shared among trialling staff by supporters' capacity,
-   reaching those without an advice tie to a participant in part; lapse hazard scaled by the room
+   reaching each by their trust in a participant to ask; lapse hazard scaled by the room
    left below full quality); 10. trust on ties and leaders taking control back after each visible
    failure (a lasting cut of distributed leadership); 11. pupil gains and weeks in stage.
 
@@ -163,6 +164,8 @@ class Staff(mesa.Agent):
         self.helpful: list[bool] = []
         #: Colleagues who ask this person for advice, with the index of the tie in their list.
         self.asked_by: list[tuple[Staff, int]] = []
+        #: Visibility in colleagues' social proof from standing (set once the ties are known).
+        self.standing = 1.0
 
     # -- perception -------------------------------------------------------------------------
 
@@ -191,9 +194,21 @@ class Staff(mesa.Agent):
         return m.base_depth
 
     def visibility(self) -> float:
-        """How much this person's practice counts in colleagues' social proof."""
+        """How much this person's practice counts in colleagues' social proof.
+
+        By standing: the set-up trust of colleagues' advice ties to them over the school's mean
+        (``decision.standing_visibility`` of it), times the champions' visibility.
+        """
         m = self.model
-        return m.cfg.mode.champion_visibility if m.champions and self.participant else 1.0
+        champion = m.cfg.mode.champion_visibility if m.champions and self.participant else 1.0
+        return self.standing * champion
+
+    def support_access(self) -> float:
+        """How much of the school's how-to support reaches this person: a participant to ask."""
+        if self.participant:
+            return 1.0
+        floor = self.model.cfg.practice.support_reach_untied
+        return floor + (1.0 - floor) * self.trust_in_participants()
 
     def free_hours(self) -> float:
         """Free hours a week: capacity plus the school's allocated collaboration."""
@@ -358,7 +373,7 @@ class Staff(mesa.Agent):
         ready = (
             d.w_social * social
             + d.w_formal * self.signal() * self.trust_in_leaders
-            + d.w_support * self.support() * self.knowledge
+            + d.w_support * self.support() * self.support_access() * self.knowledge
         )
         resisting = self.resistant
         p_resist = d.resistance_rate * (1.0 - self.trust_in_leaders)
@@ -394,9 +409,7 @@ class Staff(mesa.Agent):
         coverage = 1.0
         if self.stage == "trialling" and not self.participant:  # asks for how-to support
             capacity = sch.supporters * (0.5 + 0.5 * distributed) * cfg.supported_per_supporter
-            coverage = min(capacity / max(sch.demand, 1), 1.0)
-            if not any(a.participant for a in self.advisers):
-                coverage *= cfg.support_reach_untied
+            coverage = min(capacity / max(sch.demand, 1), 1.0) * self.support_access()
         growth = (
             cfg.quality_rate
             * time
@@ -493,6 +506,12 @@ class IdiomaticModel(mesa.Model):
             seeker.advisers.append(adviser)
             seeker.trust.append(float(ties.trust[e]))
             seeker.initial_trust.append(float(ties.trust[e]))
+        g = config.decision.standing_visibility
+        for school in self.schools:  # standing: colleagues' set-up trust on ties to each person
+            strengths = [sum(o.initial_trust[e] for o, e in a.asked_by) for a in school.staff]
+            mean = sum(strengths) / len(strengths) if strengths else 0.0
+            for agent, strength in zip(school.staff, strengths, strict=True):
+                agent.standing = (1.0 - g) + g * (strength / mean if mean > 0 else 1.0)
         self.n_staff = len(agents)
         self.participants_selected = sum(a.participant for a in agents)
         self.base_depth = COLLABORATION_DEPTH[config.practice.collaboration_kind]

@@ -19,6 +19,7 @@ import numpy as np
 from sim.agents import StaffMember
 from sim.loop import WEEKLY_ORDER
 from sim.processes import Conversation, Decision, Process
+from sim.processes.decision import support_heard
 
 __all__ = ["ReferenceConversation", "ReferenceDecision", "REFERENCE_ORDER"]
 
@@ -90,6 +91,7 @@ class ReferenceDecision(Process):
             m.streams.uniform("decision.resistance", week, n) if self.pressured.any() else None
         )
         self.visibility = m.mode.visibility()
+        self.support = support_heard(m)
         self.pending: list[tuple[StaffMember, str, bool]] = []
         m.agents.shuffle_do(self.decide)
         for agent, stage, resistant in self.pending:
@@ -111,7 +113,7 @@ class ReferenceDecision(Process):
             total += w
         social_weight = d.w_social * (1.0 / total) if total > 0 else 0.0
         signal = float(m.now.signal[agent.slot])
-        support = float(m.now.support[agent.slot])
+        support = float(self.support[agent.slot])
         formal = d.w_formal * signal * agent.trust_in_leaders
         return seen * social_weight + formal + d.w_support * support * agent.knowledge
 

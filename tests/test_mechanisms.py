@@ -32,9 +32,11 @@ from model_helpers import (
 from scipy import stats
 
 import sim
+from sim.access import support_access
 from sim.compose import build_config
 from sim.config import COLLABORATION_DEPTH, Config, ConfigError
 from sim.model import KnowledgeMobilisationModel
+from sim.modes.base import standing
 from sim.population import Role, Stage, threshold_ppf
 from sim.processes import (
     Conversation,
@@ -255,8 +257,8 @@ def test_champions_raise_colleagues_readiness():
     """Champions: participants' practice counts champion_visibility times in social proof.
 
     Readiness rises exactly for those with a participant adviser who uses the practice (by
-    w_social (cv - 1) sum w q / sum w) and nowhere else; someone whose threshold lies between
-    the two readinesses becomes interested only with champions.
+    w_social (cv - 1) sum w q v / sum w, v the participant's standing) and nowhere else; someone
+    whose threshold lies between the two readinesses becomes interested only with champions.
     """
     ready, models = {}, {}
     for mode in ("none", "champions"):
@@ -276,9 +278,8 @@ def test_champions_raise_colleagues_readiness():
     part, ties = m.staff.participant, m.ties
     cv = m.config.mode.champion_visibility
     total = np.bincount(ties.seeker, weights=ties.trust, minlength=m.staff.n)
-    seen = np.bincount(
-        ties.seeker, weights=ties.trust * 0.6 * part[ties.adviser], minlength=m.staff.n
-    )
+    shown = 0.6 * part * standing(m)
+    seen = np.bincount(ties.seeker, weights=ties.trust * shown[ties.adviser], minlength=m.staff.n)
     expected = m.config.decision.w_social * (cv - 1) * seen / total
     np.testing.assert_allclose(ready["champions"] - ready["none"], expected, atol=1e-12)
     assert np.any(expected > 0) and np.any(expected == 0)
@@ -289,6 +290,121 @@ def test_champions_raise_colleagues_readiness():
         proc(m, Decision).step(10)
         moved = m.staff.stage == Stage.INTERESTED
         assert np.array_equal(moved, (expected > 0) & ~part & (mode == "champions"))
+
+
+def test_standing_is_trust_on_ties_to_a_person_over_the_school_mean():
+    """Standing: colleagues' set-up trust on advice ties to j over the mean of j's school.
+
+    With decision.standing_visibility g: v = (1 - g) + g s_j / mean_s. Each school's mean
+    visibility is 1; opinion formers (trusted advice hubs, seed 000) stand above their
+    colleagues; g = 0 gives everyone 1.
+    """
+    m = make_model()
+    staff, ties = m.staff, m.ties
+    strength = np.zeros(staff.n)
+    for e in range(ties.n):  # tie by tie
+        strength[ties.adviser[e]] += ties.initial_trust[e]
+    mean = np.array([strength[staff.school == s].mean() for s in range(m.schools.n)])
+    np.testing.assert_allclose(standing(m), strength / mean[staff.school])
+    np.testing.assert_allclose(np.bincount(staff.school, weights=standing(m)) / m.schools.size, 1)
+    of = staff.opinion_former
+    assert standing(m)[of].mean() > 1.5 * standing(m)[~of].mean()
+    half = make_model(lambda cfg: setattr(cfg.decision, "standing_visibility", 0.5))
+    np.testing.assert_allclose(standing(half), 0.5 + 0.5 * strength / mean[staff.school])
+    off = make_model(lambda cfg: setattr(cfg.decision, "standing_visibility", 0.0))
+    assert np.all(standing(off) == 1.0) and np.all(off.mode.visibility() == 1.0)
+
+
+def test_a_colleague_practice_counts_by_their_standing_in_readiness():
+    """Readiness differs between standing on and off by exactly w_social sum w q (v - 1) / sum w,
+    v each user's standing; someone whose threshold lies between the two readinesses becomes
+    interested only where standing counts, and only if an adviser of theirs stands above 1."""
+    ready, models = {}, {}
+    for g in (0.0, 1.0):
+
+        def edit(cfg, g=g):
+            deterministic_decisions(cfg)
+            cfg.decision.standing_visibility = g
+
+        m = make_model(edit)
+        part = m.staff.participant
+        set_stage(m, np.where(part, Stage.ADOPTED, Stage.AWARE))
+        m.staff.quality = np.where(part, 0.6, 0.0)
+        begin_week(m, 10)
+        ready[g] = proc(m, Decision).readiness().copy()
+        models[g] = m
+    m, ties = models[1.0], models[1.0].ties
+    part = m.staff.participant
+    total = np.bincount(ties.seeker, weights=ties.trust, minlength=m.staff.n)
+    shown = 0.6 * part * (standing(m) - 1.0)
+    seen = np.bincount(ties.seeker, weights=ties.trust * shown[ties.adviser], minlength=m.staff.n)
+    expected = m.config.decision.w_social * seen / total
+    np.testing.assert_allclose(ready[1.0] - ready[0.0], expected, atol=1e-12)
+    assert np.any(expected > 0) and np.any(expected < 0)
+    for g, model in models.items():
+        between = (ready[0.0] + ready[1.0]) / 2
+        model.staff.threshold = np.where(expected > 0, between, 2.0)
+        proc(model, Decision).step(10)
+        moved = model.staff.stage == Stage.INTERESTED
+        assert np.array_equal(moved, (expected > 0) & ~part & (g == 1.0))
+
+
+def test_trust_in_participants_is_the_highest_trust_on_a_tie_to_one():
+    """Tie by tie, as the compiled pass over every tie gives it, after trust and participants
+    change (the ties to participants are found again when participants change)."""
+    from sim import kernel
+    from sim.access import trust_in_participants
+
+    m = make_model()
+    staff, ties = m.staff, m.ties
+    rng = np.random.default_rng(3)
+    for participants in (staff.participant.copy(), rng.uniform(size=staff.n) < 0.3):
+        staff.participant = participants
+        ties.trust = rng.uniform(0, 1, ties.n)
+        best = np.zeros(staff.n)
+        for e in range(ties.n):
+            if participants[ties.adviser[e]]:
+                best[ties.seeker[e]] = max(best[ties.seeker[e]], ties.trust[e])
+        got = trust_in_participants(m)
+        assert np.array_equal(got, best)
+        compiled = kernel.max_trust_to(m.tie_ptr, ties.adviser, ties.trust, participants)
+        assert np.array_equal(got, compiled)
+        assert np.any(got == 0) and np.any(got > 0)
+
+
+def test_how_to_support_in_readiness_reaches_those_who_can_ask_a_participant():
+    """Readiness' support term is w_support H a_i k_i with a_i = f + (1 - f) t_i (t_i the highest
+    trust on an advice tie to a participant, f = practice.support_reach_untied); participants
+    get H in full. With trust 1 on every tie the tied get H in full and the untied f of it."""
+
+    def edit(cfg):
+        deterministic_decisions(cfg)
+        cfg.leadership.howto_support = 0.8
+        cfg.practice.support_reach_untied = 0.4
+
+    m = make_model(edit)
+    staff, ties = m.staff, m.ties
+    set_stage(m, Stage.AWARE)
+    staff.knowledge = np.full(staff.n, 0.5)
+    staff.quality = np.zeros(staff.n)
+    expose_schools(m, range(m.schools.n))
+    begin_week(m, 10)
+    best = np.zeros(staff.n)
+    for e in np.flatnonzero(staff.participant[ties.adviser]):
+        best[ties.seeker[e]] = max(best[ties.seeker[e]], ties.trust[e])
+    access = np.where(staff.participant, 1.0, 0.4 + 0.6 * best)
+    np.testing.assert_allclose(support_access(m), access)
+    d = m.config.decision
+    formal = d.w_formal * m.now.signal * staff.trust_in_leaders
+    np.testing.assert_allclose(
+        proc(m, Decision).readiness(), formal + d.w_support * m.now.support * access * 0.5
+    )
+    ties.trust = np.ones(ties.n)  # every tie fully trusted: access is 1 if tied, else f
+    tied = np.bincount(ties.seeker, weights=staff.participant[ties.adviser], minlength=staff.n)
+    np.testing.assert_allclose(
+        support_access(m), np.where(staff.participant | (tied > 0), 1.0, 0.4)
+    )
+    assert np.any(~staff.participant & (tied == 0)) and np.any(~staff.participant & (tied > 0))
 
 
 @pytest.mark.parametrize(
@@ -306,7 +422,7 @@ def test_modes_switch_visibility_and_depth(mode, champions, conversations):
     part = m.staff.participant
     expose_schools(m, [0])
     begin_week(m, 10)
-    vis = m.mode.visibility()
+    vis = m.mode.visibility() / standing(m)
     np.testing.assert_allclose(vis[part], m.config.mode.champion_visibility if champions else 1.0)
     np.testing.assert_allclose(vis[~part], 1.0)
     base = COLLABORATION_DEPTH[m.config.practice.collaboration_kind]

@@ -623,37 +623,50 @@ def decision_model(edit=None) -> KnowledgeMobilisationModel:
 def readiness_by_hand(m: KnowledgeMobilisationModel) -> np.ndarray:
     """MODEL.md §4.2 readiness, person by person, from the current arrays.
 
-    An adviser who uses the practice counts by their quality (times ``champion_visibility`` for
-    a participant when the mode has champions); a resistant adviser counts
-    ``-resistant_influence``.
+    An adviser who uses the practice counts by their quality times their standing (set-up
+    trust on ties to them over their school's mean; times ``champion_visibility`` for a
+    participant when the mode has champions); a resistant adviser counts
+    ``-resistant_influence``. How-to support counts by access to a participant:
+    ``f + (1 - f) t`` for non-participants, ``t`` the highest trust on a tie to a participant.
     """
     d = m.config.decision
-    staff = m.staff
+    staff, ties = m.staff, m.ties
     champions = m.config.mode.name in ("champions", "both")
+    strength = np.zeros(staff.n)
+    best = np.zeros(staff.n)
+    for e in range(ties.n):
+        strength[ties.adviser[e]] += ties.initial_trust[e]
+        if staff.participant[ties.adviser[e]]:
+            best[ties.seeker[e]] = max(best[ties.seeker[e]], ties.trust[e])
+    school_mean = {s: strength[staff.school == s].mean() for s in range(m.schools.n)}
+    f = m.config.practice.support_reach_untied
     ready = np.zeros(staff.n)
     for i in range(staff.n):
         lo, hi = m.tie_ptr[i], m.tie_ptr[i + 1]
-        w, adv = m.ties.trust[lo:hi], m.ties.adviser[lo:hi]
+        w, adv = ties.trust[lo:hi], ties.adviser[lo:hi]
         uses = np.isin(staff.stage[adv], [Stage.TRIALLING, Stage.ADOPTED, Stage.EMBEDDED])
         visible = np.where(
             champions & staff.participant[adv], m.config.mode.champion_visibility, 1.0
         )
+        visible = visible * strength[adv] / school_mean[staff.school[i]]
         shown = staff.quality[adv] * uses * visible - d.resistant_influence * staff.resistant[adv]
         e = (w * shown).sum() / w.sum() if w.sum() > 0 else 0.0
+        access = 1.0 if staff.participant[i] else f + (1 - f) * best[i]
         ready[i] = (
             d.w_social * e
             + d.w_formal * m.now.signal[i] * staff.trust_in_leaders[i]
-            + d.w_support * m.now.support[i] * staff.knowledge[i]
+            + d.w_support * m.now.support[i] * access * staff.knowledge[i]
         )
     return ready
 
 
 @pytest.mark.parametrize("mode", ["none", "champions"])
 def test_readiness_follows_the_documented_formula(mode):
-    """R = w_social E + w_formal P tau + w_support H k, E the trust- and quality-weighted use.
+    """R = w_social E + w_formal P tau + w_support H a k, E the trust- and quality-weighted use.
 
-    Some advisers are resistant (they count -resistant_influence); with champions, participants'
-    practice counts champion_visibility times. Schools 0-3 are in sight, 4-7 are not.
+    Some advisers are resistant (they count -resistant_influence); each user's practice counts
+    by their standing, and with champions participants' practice champion_visibility times
+    more; a is access to a participant to ask. Schools 0-3 are in sight, 4-7 are not.
     """
     m = decision_model(lambda cfg: setattr(cfg.mode, "name", mode))
     rng = np.random.default_rng(5)
@@ -861,7 +874,8 @@ def test_practice_fit_caps_quality_and_makes_persistent_non_adopters():
 def test_practice_how_to_support_is_shared_among_trialling_staff():
     """A school's supporters (participants x (0.5 + 0.5 D)) each support
     supported_per_supporter trialling non-participants; with more trialling, each gets that
-    share of H; without an advice tie to a participant, support_reach_untied of it."""
+    share of H, times their access to a participant to ask: f + (1 - f) t, t their highest
+    trust on an advice tie to a participant and f = support_reach_untied (f without a tie)."""
 
     def edit(cfg):
         cfg.practice.supported_per_supporter = 1.0
@@ -878,9 +892,11 @@ def test_practice_how_to_support_is_shared_among_trialling_staff():
     share = practice._coverage(staff.stage)
     part_count = np.bincount(staff.school[staff.participant], minlength=8)
     demand = np.bincount(staff.school[~staff.participant], minlength=8)
-    tied = np.zeros(staff.n, dtype=bool)
-    tied[m.ties.seeker[staff.participant[m.ties.adviser]]] = True
-    expected = np.minimum(part_count / demand, 1.0)[staff.school] * np.where(tied, 1.0, 0.5)
+    ties = m.ties
+    best = np.zeros(staff.n)  # highest trust on a tie to a participant, tie by tie
+    for e in np.flatnonzero(staff.participant[ties.adviser]):
+        best[ties.seeker[e]] = max(best[ties.seeker[e]], ties.trust[e])
+    expected = np.minimum(part_count / demand, 1.0)[staff.school] * (0.5 + 0.5 * best)
     np.testing.assert_allclose(share[~staff.participant], expected[~staff.participant])
     assert np.all(share[staff.participant] == 1.0)
     assert np.all(share[~staff.participant] < 1.0)

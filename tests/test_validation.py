@@ -24,7 +24,6 @@ PATTERN_SEEDS = range(40)
 #: check (``make patterns``); their bands are not widened, and every other check of the same
 #: pattern is asserted.
 KNOWN_MISSES = {
-    "OF - random in [0.05, 0.15]": "11.4",
     "primary, high trust: start small loses (CI < 0)": "11.4",
     "secondary, high trust: start small loses (CI < 0)": "11.4",
 }

@@ -15,7 +15,7 @@ from sim.processes.practice import COLLABORATION_DEPTH
 if TYPE_CHECKING:
     from sim.model import KnowledgeMobilisationModel
 
-__all__ = ["Mode", "ModeParams", "make_mode"]
+__all__ = ["Mode", "ModeParams", "make_mode", "standing"]
 
 
 @dataclass
@@ -44,7 +44,14 @@ class Mode(Module):
         "none", source="[seed 003]", help="mobilisation mode, combinable with any rollout strategy"
     )
     Params = ModeParams
-    reads = ("staff.participant", "practice.collaboration_kind")
+    reads = (
+        "staff.participant",
+        "staff.school",
+        "ties.adviser",
+        "ties.initial_trust",
+        "practice.collaboration_kind",
+        "decision.standing_visibility",
+    )
     owns: tuple[str, ...] = ()
 
     def __init__(self, model: KnowledgeMobilisationModel) -> None:
@@ -52,8 +59,13 @@ class Mode(Module):
         self.base_depth = COLLABORATION_DEPTH[model.config.practice.collaboration_kind]
 
     def visibility(self) -> np.ndarray:
-        """How much each person's practice counts in colleagues' social proof."""
-        return np.ones(self.model.staff.n)
+        """How much each person's practice counts in colleagues' social proof.
+
+        By the person's standing (:func:`standing`): the practice of a colleague the school turns
+        to for trusted advice is watched and weighed more (opinion leadership; a mode may
+        multiply it, as champions do).
+        """
+        return standing(self.model)
 
     def depth(self, reached: np.ndarray) -> np.ndarray:
         """Relative quality growth rate from the kind of collaboration, per person."""
@@ -85,6 +97,31 @@ class Mode(Module):
         if not meets.any():
             return
         m.staff.knowledge = m.staff.knowledge + self.gains(meets)
+
+
+def standing(model: KnowledgeMobilisationModel) -> np.ndarray:
+    """Each person's visibility in colleagues' social proof from their standing in the school.
+
+    ``v_j = (1 - g) + g * s_j / mean_s``, with ``s_j`` the trust colleagues place on their advice
+    ties to ``j`` (their in-strength, summed over the ties' set-up trust), ``mean_s`` its mean
+    over j's school and ``g = decision.standing_visibility``. Staff turn to opinion formers
+    "for trusted work-related expertise and advice" (seed 000), and what those at the centre of
+    the school's network do sets the norm others read (seed 003: "the power, the access and the
+    ability to influence whether and how innovations are adopted by others"; social referents,
+    Paluck, Shepherd & Aronow 2016). A post keeps its ties when its holder changes, so standing
+    is fixed for the run; in a school without ties everyone's is 1.
+    """
+    staff, ties = model.staff, model.ties
+    g = model.config.decision.standing_visibility
+    if g == 0:
+        return np.ones(staff.n)
+    strength = np.bincount(ties.adviser, weights=ties.initial_trust, minlength=staff.n)
+    school = staff.school
+    mean = np.bincount(school, weights=strength, minlength=model.schools.n) / np.maximum(
+        np.bincount(school, minlength=model.schools.n), 1
+    )
+    relative = np.divide(strength, mean[school], out=np.ones(staff.n), where=mean[school] > 0)
+    return (1.0 - g) + g * relative
 
 
 def make_mode(name: str, model: KnowledgeMobilisationModel) -> Mode:

@@ -51,9 +51,10 @@ class Champions(Mode):
     owns = ("staff.knowledge",)
 
     def visibility(self) -> np.ndarray:
-        """``champion_visibility`` for participants, 1 for everyone else."""
+        """Standing (:meth:`Mode.visibility`), times ``champion_visibility`` for participants."""
         staff = self.model.staff
-        return np.where(staff.participant, self.model.config.mode.champion_visibility, 1.0)
+        champion = np.where(staff.participant, self.model.config.mode.champion_visibility, 1.0)
+        return super().visibility() * champion
 
     def gains(self, meets: np.ndarray) -> np.ndarray:
         """Knowledge gained from champions' modelling along advice ties."""

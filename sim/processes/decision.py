@@ -8,12 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import kernel
+from sim.access import support_access
 from sim.params import ConfigError, Section, param
 from sim.population import Stage, stage_lookup
 from sim.processes.base import Process
 from sim.registry import register
 
-__all__ = ["DecisionConfig", "Decision", "USES"]
+__all__ = ["DecisionConfig", "Decision", "USES", "support_heard"]
 
 
 @dataclass
@@ -150,6 +151,17 @@ class DecisionConfig(Section):
         source="[lit: Daly 2010, negative opinion leadership; assume weight]",
         help="how much a resistant adviser subtracts from a colleague's social proof",
     )
+    standing_visibility: float = param(
+        1.0,
+        low=0,
+        high=1,
+        source="[assume: proportional; seed 000: opinion formers chosen 'for the influence they "
+        "have on colleagues'; seed 003: participants 'at the centre of their school networks'; "
+        "lit: Paluck, Shepherd & Aronow 2016 (social referents)]",
+        help="share of how visible a colleague's practice is in social proof that follows their "
+        "standing (trust on advice ties to them, over the school's mean); 0: all count alike",
+        plausible=(0.0, 1.0),
+    )
     leader_trust_concentration: float = param(
         10.0,
         low=0,
@@ -162,6 +174,15 @@ class DecisionConfig(Section):
 
 #: Stages in which a person uses the practice in class.
 USES = stage_lookup(Stage.TRIALLING, Stage.ADOPTED, Stage.EMBEDDED)
+
+
+def support_heard(model) -> np.ndarray:
+    """The how-to support each person can draw on in readiness this week: ``H_i a_i``.
+
+    ``H_i`` is the support as perceived (``model.now.support``) and ``a_i`` the person's access
+    to a participant to ask (:func:`sim.access.support_access`).
+    """
+    return model.now.support * support_access(model)
 
 
 @register
@@ -238,6 +259,8 @@ class Decision(Process):
         self.may_interest = stage_lookup(Stage.AWARE, Stage.LAPSED)
         self.may_try_anyway = stage_lookup(Stage.AWARE, Stage.INTERESTED)
         self._levers_key: tuple | None = None
+        self._support_key: tuple | None = None
+        self._weight_key: tuple | None = None
         self._trust_key: int | None = None
         self._visibility_key: int | None = None
         self._hours_key: int | None = None
@@ -270,7 +293,7 @@ class Decision(Process):
         )
 
     def _refresh_terms(self) -> None:
-        """Terms that change only when perception or trust in leaders change.
+        """Terms that change only when perception, trust in leaders or access change.
 
         Cached on the version stamps of what they are derived from (sim.versioning).
         """
@@ -280,7 +303,21 @@ class Decision(Process):
         if key != self._levers_key:
             self._levers_key = key
             self._formal_term = d.w_formal * m.now.signal * staff.trust_in_leaders
-            self._support_weight = d.w_support * m.now.support
+        self._refresh_support()
+        if self._weight_key != self._support_key:
+            self._weight_key = self._support_key
+            self._support_weight = d.w_support * self.support_heard
+
+    def _refresh_support(self) -> None:
+        """Bring :func:`support_heard` up to date.
+
+        It changes with perception and with access (participants, tie trust).
+        """
+        m = self.model
+        key = (m.version("perception"), m.staff.version("participant"), m.ties.version("trust"))
+        if key != self._support_key:
+            self._support_key = key
+            self.support_heard = support_heard(m)
 
     def _seen(self) -> np.ndarray:
         """``sum_j w_ij shown_j`` per slot (from the fused conversation pass if still valid)."""
@@ -351,6 +388,7 @@ class Decision(Process):
         if self._fixed is None:
             self._fixed = self._constants()
         self._refresh_time()
+        self._refresh_support()
         resist, act, noise = self.STREAMS
         return (
             staff.stage,
@@ -359,7 +397,7 @@ class Decision(Process):
             seen,
             trust_total,
             now.signal,
-            now.support,
+            self.support_heard,
             knowledge,
             staff.threshold,
             staff.trust_in_leaders,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import kernel
+from sim.access import support_access
 from sim.params import ConfigError, Section, param
 from sim.population import Stage
 from sim.processes.base import Process
@@ -98,9 +99,10 @@ class PracticeConfig(Section):
         0.5,
         low=0,
         high=1,
-        source="[seed 003: participants 'at the centre of their school networks'; assume]",
-        help="share of how-to support reaching a trialling colleague with no advice tie to a "
-        "participant",
+        source="[seed 001: colleagues 'able to ask about it and seek support'; seed 003: "
+        "participants 'at the centre of their school networks'; assume]",
+        help="share of how-to support reaching a colleague with no advice tie to a participant "
+        "(full with a fully trusted tie)",
     )
     q_embed: float = param(
         0.7,
@@ -217,6 +219,7 @@ class Practice(Process):
         "model.distributed",
         "levers.involvement",
         "levers.formalisation",
+        "ties.trust",
     )
 
     @classmethod
@@ -239,7 +242,6 @@ class Practice(Process):
         self._hours_key: tuple | None = None
         self._growth_key: int | None = None
         self._routine_key: int | None = None
-        self._tied_key: int | None = None
         self._capacity_key: tuple | None = None
         self._compiled_key: tuple | None = None
         self._fixed: tuple | None = None
@@ -268,9 +270,10 @@ class Practice(Process):
         """Refresh how much support each school's participants can give, and who they reach.
 
         ``_capacity``: trialling colleagues each school's participants can support at a time
-        (more of them lead support where leadership is distributed); ``_reach``: 1 for staff
-        who ask a participant for advice, ``support_reach_untied`` for the rest (see
-        :meth:`_coverage`). Recomputed only when participants or distributed leadership change.
+        (more of them lead support where leadership is distributed); ``_reach``: each
+        person's access to a participant to ask,
+        :func:`~sim.access.support_access` (see :meth:`_coverage`). Recomputed only
+        when participants, distributed leadership or tie trust change.
         """
         m = self.model
         staff = m.staff
@@ -281,16 +284,7 @@ class Practice(Process):
             self._capacity = (
                 supporters * (0.5 + 0.5 * m.distributed) * self.cfg.supported_per_supporter
             )
-        key = staff.version("participant")
-        if key != self._tied_key:  # who asks a participant for advice (a pass over the ties)
-            self._tied_key = key
-            ties = m.ties
-            if kernel.enabled():  # the same answer in one compiled pass (sim.kernel)
-                tied = kernel.has_tie_to(m.tie_ptr, ties.adviser, staff.participant)
-            else:
-                weights = staff.participant[ties.adviser]
-                tied = np.bincount(ties.seeker, weights=weights, minlength=staff.n) > 0
-            self._reach = np.where(tied, 1.0, self.cfg.support_reach_untied)
+        self._reach = support_access(m)  # cached on participants and tie trust
 
     def _coverage(self, stage: np.ndarray) -> np.ndarray | None:
         """Share of the school's how-to support that reaches each person this week.
@@ -302,8 +296,9 @@ class Practice(Process):
         support ``supported_per_supporter`` trialling colleagues at a time: where more colleagues
         trial at once, each gets a share (diminishing returns; seed 000's "bespoke support to
         individual teachers"). Support travels along advice relationships: a trialling colleague
-        who does not turn to any participant for advice gets ``support_reach_untied`` of their
-        share (participants at the centre of the school's network reach more; seed 003).
+        gets ``f + (1 - f) t_i`` of their share, ``t_i`` their highest trust on an advice tie to
+        a participant and ``f = support_reach_untied`` (participants at the centre of the
+        school's network reach more; seed 003).
         Participants (facilitator) and established users get it in full.
         """
         m = self.model
@@ -375,6 +370,7 @@ class Practice(Process):
             m.stamp("free_hours"),
             m.stamp("distributed"),
             staff.version("participant"),
+            m.ties.version("trust"),  # access to participants (sim.access)
             m.levers.version,
         )
         if key != self._compiled_key:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import kernel, registry
+from sim.access import trust_in_participants
 from sim.module import Module
 from sim.params import Section, param
 from sim.population import Stage
@@ -155,29 +156,6 @@ def launch(model: KnowledgeMobilisationModel, schools: np.ndarray) -> None:
     model.out_of_sight = model.out_of_sight & ~schools  # a launch puts the work back in sight
     expose(model, in_school)
     model.now.pressured = model.now.pressured | (in_school & ~staff.participant)
-
-
-def trust_in_participants(model: KnowledgeMobilisationModel) -> np.ndarray:
-    """Each person's highest trust on an advice tie to a participant (0 without such a tie).
-
-    Recomputed only when participants or tie trust change (their version stamps).
-    """
-    staff, ties = model.staff, model.ties
-
-    def compute() -> np.ndarray:
-        if kernel.enabled():  # one compiled pass over the ties (sim.kernel)
-            return kernel.max_trust_to(model.tie_ptr, ties.adviser, ties.trust, staff.participant)
-        # Ties are sorted by seeker: a maximum over each seeker's run of ties.
-        w = np.where(staff.participant[ties.adviser], ties.trust, 0.0)
-        if not len(w):
-            return np.zeros(staff.n)
-        ptr = model.tie_ptr
-        starts = np.minimum(ptr[:-1], len(w) - 1)
-        best = np.maximum.reduceat(w, starts)
-        return np.where(ptr[1:] > ptr[:-1], best, 0.0)
-
-    key = (staff.version("participant"), ties.version("trust"))
-    return model.derived("trust_in_participants", key, compute)
 
 
 def _heed(model: KnowledgeMobilisationModel) -> np.ndarray:
