@@ -83,18 +83,7 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
     """
 
     #: The clock and per-week bookkeeping: assigned every week, derived from by no cache.
-    unversioned = frozenset(
-        {
-            "week",
-            "running",
-            "steps",
-            "time",
-            "now",
-            "kernel_sums",
-            "late_week_done",
-            "decision_done",
-        }
-    )
+    unversioned = frozenset({"week", "running", "steps", "time", "now", "kernel_sums"})
 
     def __init__(
         self,
