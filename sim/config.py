@@ -19,10 +19,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
+import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from hydra.core.config_store import ConfigStore
 
 from sim import registry
@@ -152,16 +154,17 @@ def cached_copy(kind: Any, config: Any, prepare: Callable[[Any], Any]) -> Any:
     """``prepare(copy.deepcopy(config))``, computed once per distinct configuration.
 
     ``prepare`` (validating, drawing the schools, setting the no-PLN values) must be a pure
-    function of the configuration's values; ``repr`` shows every value, so the result is kept
-    per ``(kind, repr(config))`` (:data:`CACHED_COPIES` of them, pickled: unpickling is a third
-    of the time of a deep copy) and each call gets its own copy. A batch of runs of one
+    function of the configuration's values; ``repr`` shows every value (arrays in full), so the
+    result is kept per ``(kind, repr(config))`` (:data:`CACHED_COPIES` of them, pickled:
+    unpickling is a third of the time of a deep copy) and each call gets its own copy. A batch of runs of one
     configuration (seeds of a sweep cell, the no-PLN run of each arm) prepares it once. A
     configuration that imports its network from files (``network.staff``) is prepared afresh
     every time, as the files may change; a ``prepare`` that raises caches nothing.
     """
     if config.network.staff:
         return prepare(copy.deepcopy(config))
-    key = (kind, repr(config))
+    with np.printoptions(threshold=sys.maxsize):  # an array's repr in full, never "..."
+        key = (kind, repr(config))
     blob = _CACHED.get(key)
     if blob is None:
         prepared = prepare(copy.deepcopy(config))

@@ -377,14 +377,21 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
         return self
 
     def _only_weekly_steps_scheduled(self) -> bool:
-        """Whether Mesa's event list holds only the next weekly step (nothing else to run)."""
-        schedule = self._default_schedule
-        return (
-            self._simulator is None
-            and len(self._event_list) == 1
-            and schedule.is_active
-            and schedule.next_scheduled_time == self.time + 1
-        )
+        """Whether Mesa's event list holds only the next weekly step (nothing else to run).
+
+        Reads Mesa 3.5's private scheduling attributes; if a Mesa release renames them, the
+        answer is False and :meth:`run` falls back on Mesa's own ``run_for``.
+        """
+        try:
+            schedule = self._default_schedule
+            return (
+                self._simulator is None
+                and len(self._event_list) == 1
+                and schedule.is_active
+                and schedule.next_scheduled_time == self.time + 1
+            )
+        except AttributeError:
+            return False
 
     def _run_weeks(self, weeks: int) -> None:
         """``run_for(weeks)`` when only the weekly step is scheduled: a loop, then the clock.

@@ -183,3 +183,15 @@ def test_each_model_gets_its_own_copy_of_a_cached_configuration():
     for _ in range(2):  # an invalid configuration is never cached
         with pytest.raises(sim.ConfigError, match="decision.p_act"):
             sim.KnowledgeMobilisationModel(bad)
+
+
+def test_configurations_differing_deep_inside_a_long_array_are_cached_apart():
+    from sim.config import cached_copy
+
+    first, second = sim.build_config(), sim.build_config()
+    first.schools.teachers = np.full(5000, 10)  # numpy abbreviates arrays this long in a repr
+    second.schools.teachers = first.schools.teachers.copy()
+    second.schools.teachers[2500] = 11
+    a = cached_copy("test-long-array", first, lambda c: c)
+    b = cached_copy("test-long-array", second, lambda c: c)
+    assert a.schools.teachers[2500] == 10 and b.schools.teachers[2500] == 11
