@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernel
+
 if TYPE_CHECKING:
     from sim.model import KnowledgeMobilisationModel
 
@@ -23,13 +25,15 @@ def trust_in_participants(model: KnowledgeMobilisationModel) -> np.ndarray:
     Recomputed only when participants or tie trust change (their version stamps). Only the
     ties to participants are read: they are found once per set of participants
     (:func:`_ties_to_participants`), so the weekly work is a gather and a maximum over each
-    seeker's run of them, not a pass over every tie (exact, as a maximum is; the same values as
-    :func:`sim.kernel.max_trust_to`).
+    seeker's run of them, not a pass over every tie (exact, as a maximum is; compiled as
+    :func:`sim.kernel.max_over_runs` where the kernel is enabled).
     """
     staff, ties = model.staff, model.ties
 
     def compute() -> np.ndarray:
         index, seekers, starts = _ties_to_participants(model)
+        if kernel.enabled():  # the same maximum, without the gathered copy (sim.kernel)
+            return kernel.max_over_runs(ties.trust, index, starts, seekers, staff.n)
         best = np.zeros(staff.n)
         if len(index):
             best[seekers] = np.maximum.reduceat(ties.trust[index], starts)

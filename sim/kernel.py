@@ -45,9 +45,9 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
    levers, :meth:`sim.model.KnowledgeMobilisationModel.refresh_perception`, step 1 and whenever
    the work goes in or out of sight), :func:`leadership_pass` (research leads' materials, then
    where the work goes out of sight or comes back, step 4), :func:`sessions_pass` (whole-staff
-   sessions but their directive, step 5),
-   :func:`max_trust_to` (the highest trust on a tie to a participant, for sessions, step 5) and
-   :func:`has_tie_to` (who asks a participant for advice, for how-to support, step 8).
+   sessions but their directive, step 5) and :func:`max_over_runs` (each person's highest trust
+   on a tie to a participant, :func:`sim.access.trust_in_participants`, for sessions, readiness
+   and how-to support, whenever tie trust changes).
 
 The processes call these through small hooks (:func:`conversation`, :func:`readiness_sums`,
 :func:`trust_update`) or directly (Decision, Practice) when :func:`enabled` is true; otherwise
@@ -90,10 +90,9 @@ __all__ = [
     "converse_pass",
     "decision_pass",
     "enabled",
-    "has_tie_to",
     "late_week_pass",
     "leadership_pass",
-    "max_trust_to",
+    "max_over_runs",
     "outcomes_pass",
     "outcomes_week",
     "perception_pass",
@@ -441,33 +440,25 @@ def late_week_pass(
 
 
 @njit(cache=True, nogil=True)
-def max_trust_to(ptr, adviser, trust, target):
-    """Per seeker, the highest trust on a tie to an adviser in ``target`` (0 without one).
+def max_over_runs(values, index, starts, owners, n):
+    """Per owner, the largest of ``values[index]`` over the run of ``index`` that is theirs.
 
-    The compiled form of :func:`sim.strategies.base.trust_in_participants` (a maximum is exact,
-    whatever the order).
+    Run ``r`` begins at ``starts[r]`` and belongs to ``owners[r]``; owners without a run get 0.
+    The compiled form of ``out[owners] = np.maximum.reduceat(values[index], starts)`` (a maximum
+    is exact, whatever the order) without the gathered copy:
+    :func:`sim.access.trust_in_participants` reads each seeker's ties to participants this way
+    whenever tie trust changes.
     """
-    n = len(ptr) - 1
     out = np.zeros(n)
-    for i in range(n):
-        best = 0.0
-        for e in _ties_of(ptr, i):
-            if target[np.uint32(adviser[e])] and trust[e] > best:
-                best = trust[e]
-        out[i] = best
-    return out
-
-
-@njit(cache=True, nogil=True)
-def has_tie_to(ptr, adviser, target):
-    """Per seeker, whether any of their advice ties leads to an adviser in ``target``."""
-    n = len(ptr) - 1
-    out = np.zeros(n, dtype=np.bool_)
-    for i in range(n):
-        for e in _ties_of(ptr, i):
-            if target[np.uint32(adviser[e])]:
-                out[i] = True
-                break
+    n_runs = len(starts)
+    for r in range(n_runs):
+        end = starts[r + 1] if r + 1 < n_runs else len(index)
+        best = values[index[starts[r]]]
+        for k in range(starts[r] + 1, end):
+            v = values[index[k]]
+            if v > best:
+                best = v
+        out[owners[r]] = best
     return out
 
 

@@ -350,8 +350,9 @@ def test_a_colleague_practice_counts_by_their_standing_in_readiness():
 
 
 def test_trust_in_participants_is_the_highest_trust_on_a_tie_to_one():
-    """Tie by tie, as the compiled pass over every tie gives it, after trust and participants
-    change (the ties to participants are found again when participants change)."""
+    """Tie by tie, as the compiled maximum over each seeker's ties to participants gives it,
+    after trust and participants change (the ties to participants are found again when
+    participants change)."""
     from sim import kernel
     from sim.access import trust_in_participants
 
@@ -367,7 +368,9 @@ def test_trust_in_participants_is_the_highest_trust_on_a_tie_to_one():
                 best[ties.seeker[e]] = max(best[ties.seeker[e]], ties.trust[e])
         got = trust_in_participants(m)
         assert np.array_equal(got, best)
-        compiled = kernel.max_trust_to(m.tie_ptr, ties.adviser, ties.trust, participants)
+        index = np.flatnonzero(participants[ties.adviser])  # ties to participants, by seeker
+        seekers, starts = np.unique(ties.seeker[index], return_index=True)
+        compiled = kernel.max_over_runs(ties.trust, index, starts, seekers, staff.n)
         assert np.array_equal(got, compiled)
         assert np.any(got == 0) and np.any(got > 0)
 
