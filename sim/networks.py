@@ -156,6 +156,24 @@ def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
+def _who_asks(same, outside, a_i, a_j, u_exist, u_mutual, u_dir, cfg):
+    """For pairs ``i < j``: whether ``i`` asks ``j`` for advice, and whether ``j`` asks ``i``.
+
+    A pair in the same team is tied with ``p_within_team``, across teams with
+    ``min(p_cross_team_max, cross_team_ties / outside)`` (``outside``: colleagues outside i's
+    team), raised to ``sqrt(a_i a_j)`` of the two attractivenesses; a tie is mutual with
+    ``mutual_share``, otherwise it points to j with probability ``a_j / (a_i + a_j)``.
+    """
+    p_cross = np.minimum(cfg.p_cross_team_max, cfg.cross_team_ties / outside)
+    p = np.where(same, cfg.p_within_team, p_cross)
+    p_pair = 1.0 - (1.0 - p) ** np.sqrt(a_i * a_j)
+    exists = u_exist < p_pair
+    mutual = exists & (u_mutual < cfg.mutual_share)
+    one_way = exists & ~mutual
+    towards_j = u_dir < a_j / (a_i + a_j)
+    return mutual | (one_way & towards_j), mutual | (one_way & ~towards_j)
+
+
 def generate_networks(
     u: np.ndarray, team: np.ndarray, attractiveness: np.ndarray, cfg: NetworkConfig
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,16 +198,8 @@ def generate_networks(
     team_sizes = np.bincount(team)
     same = team[i] == team[j]
     outside = np.maximum(n - team_sizes[team[i]], 1)
-    p_cross = np.minimum(cfg.p_cross_team_max, cfg.cross_team_ties / outside)
-    p = np.where(same, cfg.p_within_team, p_cross)
     a_i, a_j = attractiveness[:, i], attractiveness[:, j]
-    p_pair = 1.0 - (1.0 - p) ** np.sqrt(a_i * a_j)
-    exists = u_exist < p_pair
-    mutual = exists & (u_mutual < cfg.mutual_share)
-    one_way = exists & ~mutual
-    towards_j = u_dir < a_j / (a_i + a_j)
-    i_asks_j = mutual | (one_way & towards_j)
-    j_asks_i = mutual | (one_way & ~towards_j)
+    i_asks_j, j_asks_i = _who_asks(same, outside, a_i, a_j, u_exist, u_mutual, u_dir, cfg)
     g1, p1 = np.nonzero(i_asks_j)
     g2, p2 = np.nonzero(j_asks_i)
     school = np.concatenate([g1, g2])
@@ -273,16 +283,8 @@ def _draw_chunk(keys, first, size, pairs, team, attractiveness, cfg):
     team_size = np.bincount(code)[code]
     same = team[i] == team[j]
     outside = np.maximum(size[school] - team_size[i - lo], 1)
-    p_cross = np.minimum(cfg.p_cross_team_max, cfg.cross_team_ties / outside)
-    p = np.where(same, cfg.p_within_team, p_cross)
     a_i, a_j = attractiveness[i], attractiveness[j]
-    p_pair = 1.0 - (1.0 - p) ** np.sqrt(a_i * a_j)
-    exists = u_exist < p_pair
-    mutual = exists & (u_mutual < cfg.mutual_share)
-    one_way = exists & ~mutual
-    towards_j = u_dir < a_j / (a_i + a_j)
-    i_asks_j = mutual | (one_way & towards_j)
-    j_asks_i = mutual | (one_way & ~towards_j)
+    i_asks_j, j_asks_i = _who_asks(same, outside, a_i, a_j, u_exist, u_mutual, u_dir, cfg)
     return (
         np.concatenate([i[i_asks_j], j[j_asks_i]]),
         np.concatenate([j[i_asks_j], i[j_asks_i]]),
