@@ -107,9 +107,9 @@ class CalibrationSettings:
     targets: dict[str, TargetSpec] = field(default_factory=dict)
     seeds: int = 3
     seed_start: int = 0
-    population: int = 100
+    population: int = 200
     max_populations: int = 8
-    max_simulations: int = 2000
+    max_simulations: int = 4000
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
     out_dir: str = "results/calibration"
 
