@@ -46,7 +46,7 @@ class DecisionConfig(Section):
         plausible=(0.1, 0.4),
     )
     threshold_mean: float = param(
-        0.32,
+        0.33,
         low=0,
         high=1,
         low_open=True,

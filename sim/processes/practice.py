@@ -32,7 +32,7 @@ class PracticeConfig(Section):
     """Classroom practice, stages and lapse (ODD §4.5)."""
 
     quality_rate: float = param(
-        0.17,
+        0.15,
         low=0,
         high=1,
         unit="1/week",
@@ -65,7 +65,7 @@ class PracticeConfig(Section):
         help="the kind of collaboration staff practise in",
     )
     q_adopt: float = param(
-        0.47,
+        0.48,
         low=0,
         high=1,
         source="[assume; calibrated, ODD §8.1]",
@@ -73,7 +73,7 @@ class PracticeConfig(Section):
         plausible=(0.4, 0.6),
     )
     fit_mean: float = param(
-        0.57,
+        0.67,
         low=0,
         high=1,
         low_open=True,
@@ -128,7 +128,7 @@ class PracticeConfig(Section):
         help="F or D at or above which school routines can carry practice (embedding)",
     )
     trial_weeks_max: int = param(
-        35,
+        27,
         low=1,
         unit="weeks",
         source="[assume: about a school year to make it work; calibrated, ODD §8.1]",
@@ -136,7 +136,7 @@ class PracticeConfig(Section):
         plausible=(13, 39),
     )
     lapse_base: float = param(
-        0.0032,
+        0.0045,
         low=0,
         high=1,
         unit="1/week",
