@@ -16,7 +16,11 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
      sum of what i sees of the advisers' practice, ``sum_j w_ij shown_j``, and the trust total
      ``sum_j w_ij``. Conversation changes nothing these read (it only makes unaware staff aware
      and moves know-how), so computing them in the same pass gives exactly what Decision would
-     compute after it.
+     compute after it;
+   * access to participants' how-to support (:func:`sim.access.support_access`): i's highest
+     trust on a tie to a participant, kept as the ties go by, gives i's access and the support
+     i can draw on in readiness (:func:`sim.processes.decision.support_heard`); both are left in
+     the caches the numpy path derives them into, for Decision and Practice to read.
 
 2. :func:`decision_pass` is :meth:`sim.processes.Decision.step` (step 7) per slot: readiness from
    its terms, resistance under pressure, persuasion, acting and trying anyway, each draw
@@ -46,8 +50,8 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
    the work goes in or out of sight), :func:`leadership_pass` (research leads' materials, then
    where the work goes out of sight or comes back, step 4), :func:`sessions_pass` (whole-staff
    sessions but their directive, step 5) and :func:`max_over_runs` (each person's highest trust
-   on a tie to a participant, :func:`sim.access.trust_in_participants`, for sessions, readiness
-   and how-to support, whenever tie trust changes).
+   on a tie to a participant, :func:`sim.access.trust_in_participants`, for sessions in the
+   weeks that hold them).
 
 The processes call these through small hooks (:func:`conversation`, :func:`readiness_sums`,
 :func:`trust_update`) or directly (Decision, Practice) when :func:`enabled` is true; otherwise
