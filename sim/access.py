@@ -71,14 +71,15 @@ def support_access(model: KnowledgeMobilisationModel) -> np.ndarray:
     advice tie to a participant (:func:`trust_in_participants`) and
     ``f = practice.support_reach_untied``; participants get it in full. Read by readiness
     (:class:`~sim.processes.Decision`) and by quality growth (:class:`~sim.processes.Practice`).
-    Recomputed only when participants or tie trust change.
+    Recomputed only when participants or tie trust change; the compiled conversation pass
+    computes it with the week's conversations (:func:`sim.kernel.converse_pass`) and leaves it
+    in the same cache.
     """
-    staff, ties = model.staff, model.ties
+    staff = model.staff
 
     def compute() -> np.ndarray:
         floor = model.config.practice.support_reach_untied
         heed = floor + (1.0 - floor) * trust_in_participants(model)
         return np.where(staff.participant, 1.0, heed)
 
-    key = (staff.version("participant"), ties.version("trust"))
-    return model.derived("support_access", key, compute)
+    return model.derived("support_access", kernel.access_stamps(model), compute)

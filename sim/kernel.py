@@ -16,7 +16,11 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
      sum of what i sees of the advisers' practice, ``sum_j w_ij shown_j``, and the trust total
      ``sum_j w_ij``. Conversation changes nothing these read (it only makes unaware staff aware
      and moves know-how), so computing them in the same pass gives exactly what Decision would
-     compute after it.
+     compute after it;
+   * access to participants' how-to support (:func:`sim.access.support_access`): i's highest
+     trust on a tie to a participant, kept as the ties go by, gives i's access and the support
+     i can draw on in readiness (:func:`sim.processes.decision.support_heard`); both are left in
+     the caches the numpy path derives them into, for Decision and Practice to read.
 
 2. :func:`decision_pass` is :meth:`sim.processes.Decision.step` (step 7) per slot: readiness from
    its terms, resistance under pressure, persuasion, acting and trying anyway, each draw
@@ -46,8 +50,8 @@ the ties, which are stored seeker by seeker (``model.tie_ptr``, int32 adviser in
    the work goes in or out of sight), :func:`leadership_pass` (research leads' materials, then
    where the work goes out of sight or comes back, step 4), :func:`sessions_pass` (whole-staff
    sessions but their directive, step 5) and :func:`max_over_runs` (each person's highest trust
-   on a tie to a participant, :func:`sim.access.trust_in_participants`, for sessions, readiness
-   and how-to support, whenever tie trust changes).
+   on a tie to a participant, :func:`sim.access.trust_in_participants`, for sessions in the
+   weeks that hold them).
 
 The processes call these through small hooks (:func:`conversation`, :func:`readiness_sums`,
 :func:`trust_update`) or directly (Decision, Practice) when :func:`enabled` is true; otherwise
@@ -197,17 +201,27 @@ def converse_pass(
     seen,
     trust_total,
     new_knowledge,
+    participant,
+    support,
+    access,
+    support_heard,
     talks,
     uses,
     resistant_influence,
     rate,
     unaware,
     aware,
+    reach_untied,
 ):
     """One pass over the ties: conversation, and the per-tie sums readiness needs.
 
     Writes ``active`` and ``helpful`` (per tie), ``seen``, ``trust_total`` and
-    ``new_knowledge`` (per seeker); updates ``stage`` (unaware -> aware for those who heard). All reads of
+    ``new_knowledge`` (per seeker); updates ``stage`` (unaware -> aware for those who heard).
+    In the same pass, each person's access to a participant's how-to support
+    (:func:`sim.access.support_access`: 1 for a participant, else ``f + (1 - f) t_i`` with
+    ``t_i`` the highest trust on a tie to a participant and ``f = reach_untied``) into
+    ``access``, and the support they can draw on in readiness, ``support * access``
+    (:func:`sim.processes.decision.support_heard`), into ``support_heard``. All reads of
     colleagues' state use the state at the start of the pass (synchronous).
     """
     n = len(ptr) - 1
@@ -230,11 +244,14 @@ def converse_pass(
         weight = 0.0
         seen_i = 0.0
         total_i = 0.0
+        best = 0.0  # highest trust on a tie to a participant (a maximum: exact in any order)
         hears = False
         for e in _ties_of(ptr, i):
             j = np.uint32(adviser[e])
             w = trust[e]
             total_i += w
+            if participant[j] and w > best:
+                best = w
             seen_i += w * shown[j]
             # Branch-free: the draw is 50:50 often enough that a branch would mispredict.
             # Adding 0.0 where a tie is not helpful leaves the sums bit-identical to numpy's.
@@ -251,6 +268,9 @@ def converse_pass(
         seen[i] = seen_i
         trust_total[i] = total_i
         heard[i] = hears
+        a_i = 1.0 if participant[i] else reach_untied + (1.0 - reach_untied) * best
+        access[i] = a_i
+        support_heard[i] = support[i] * a_i
     for i in range(n):
         if heard[i] and stage[i] == unaware:
             stage[i] = aware
@@ -890,12 +910,17 @@ def conversation(
             process.rate,
             int(unaware),
             int(aware),
+            float(m.config.practice.support_reach_untied),
         )
+    # The stamps of what access to participants' support is derived from (unchanged by the pass).
+    access_key = access_stamps(m)
     active = np.empty(ties.n, dtype=np.bool_)
     helpful = np.empty(ties.n, dtype=np.bool_)
     seen = np.empty(staff.n)
     total = np.empty(staff.n)
     knowledge = np.empty(staff.n)
+    reach = np.empty(staff.n)
+    heard = np.empty(staff.n)
     args = (
         m.tie_ptr,
         ties.adviser,
@@ -913,15 +938,22 @@ def conversation(
         seen,
         total,
         knowledge,
+        staff.participant,
+        m.now.support,
+        reach,
+        heard,
         *fixed,
     )
     if decide:
         resistant = np.empty(staff.n, dtype=bool)
         moved = conversation_decision_pass(
-            args, decision.compiled_args(week, seen, total, knowledge, resistant)
+            args, decision.compiled_args(week, seen, total, knowledge, resistant, heard)
         )
     else:
         converse_pass(*args)
+    # Access and the support heard, as sim.access and Decision would derive them now.
+    m.cache_derived("support_access", access_key, reach)
+    decision.keep_support_heard(heard)
     staff.knowledge = knowledge
     now = m.now
     now.active_ties = active
@@ -930,6 +962,11 @@ def conversation(
     m.kernel_sums = _WeekSums(week, _inputs_key(m), seen)
     if decide and moved:
         staff.resistant = resistant
+
+
+def access_stamps(model: KnowledgeMobilisationModel) -> tuple:
+    """The version stamps :func:`sim.access.support_access` is derived from."""
+    return (model.staff.version("participant"), model.ties.version("trust"))
 
 
 def readiness_sums(model: KnowledgeMobilisationModel, week: int) -> np.ndarray | None:

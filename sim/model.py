@@ -281,7 +281,15 @@ class KnowledgeMobilisationModel(Versioned, mesa.Model):
 
     def set_trust_total(self, total: np.ndarray) -> None:
         """Cache the total trust per seeker of the current tie trust (the fused kernel's)."""
-        self._derived["trust_by_seeker"] = (self.ties.version("trust"), total, next_stamp())
+        self.cache_derived("trust_by_seeker", self.ties.version("trust"), total)
+
+    def cache_derived(self, name: str, key: object, value: np.ndarray) -> None:
+        """Store ``value`` as the derived value ``name`` for ``key`` (see :meth:`derived`).
+
+        For a value computed elsewhere exactly as ``derived``'s ``compute`` would (the compiled
+        kernel's passes compute some alongside their own work).
+        """
+        self._derived[name] = (key, value, next_stamp())
 
     @property
     def agent_at(self) -> list[StaffMember]:

@@ -308,16 +308,26 @@ class Decision(Process):
             self._weight_key = self._support_key
             self._support_weight = d.w_support * self.support_heard
 
-    def _refresh_support(self) -> None:
-        """Bring :func:`support_heard` up to date.
-
-        It changes with perception and with access (participants, tie trust).
-        """
+    def _support_stamps(self) -> tuple:
+        # What support_heard is derived from: perception and access (participants, tie trust).
         m = self.model
-        key = (m.version("perception"), m.staff.version("participant"), m.ties.version("trust"))
+        return (m.version("perception"), m.staff.version("participant"), m.ties.version("trust"))
+
+    def _refresh_support(self) -> None:
+        """Bring :func:`support_heard` up to date (it changes with perception and access)."""
+        key = self._support_stamps()
         if key != self._support_key:
             self._support_key = key
-            self.support_heard = support_heard(m)
+            self.support_heard = support_heard(self.model)
+
+    def keep_support_heard(self, heard: np.ndarray) -> None:
+        """Keep ``heard`` as :func:`support_heard` of the current state.
+
+        The compiled conversation pass computes it with the week's conversations
+        (:func:`sim.kernel.converse_pass`), from the same perception, participants and trust.
+        """
+        self._support_key = self._support_stamps()
+        self.support_heard = heard
 
     def _seen(self) -> np.ndarray:
         """``sum_j w_ij shown_j`` per slot (from the fused conversation pass if still valid)."""
@@ -377,18 +387,20 @@ class Decision(Process):
         trust_total: np.ndarray,
         knowledge: np.ndarray,
         resistant: np.ndarray,
+        heard: np.ndarray,
     ) -> tuple:
         """The arguments of :func:`sim.kernel.decision_pass` this week.
 
         ``seen`` and ``trust_total`` are the per-tie sums of readiness, ``knowledge`` the
-        know-how it reads, ``resistant`` the array the pass writes.
+        know-how it reads, ``heard`` the support each can draw on (:func:`support_heard`; the
+        fused conversation pass writes it before this pass reads it), ``resistant`` the array
+        the pass writes.
         """
         m = self.model
         staff, now, streams = m.staff, m.now, m.streams
         if self._fixed is None:
             self._fixed = self._constants()
         self._refresh_time()
-        self._refresh_support()
         resist, act, noise = self.STREAMS
         return (
             staff.stage,
@@ -397,7 +409,7 @@ class Decision(Process):
             seen,
             trust_total,
             now.signal,
-            self.support_heard,
+            heard,
             knowledge,
             staff.threshold,
             staff.trust_in_leaders,
@@ -415,8 +427,9 @@ class Decision(Process):
         m = self.model
         staff = m.staff
         resistant = np.empty(staff.n, dtype=bool)
+        self._refresh_support()
         args = self.compiled_args(
-            week, self._seen(), m.trust_by_seeker(), staff.knowledge, resistant
+            week, self._seen(), m.trust_by_seeker(), staff.knowledge, resistant, self.support_heard
         )
         if kernel.decision_pass(*args):
             staff.resistant = resistant

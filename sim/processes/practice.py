@@ -365,12 +365,13 @@ class Practice(Process):
         """
         m = self.model
         staff, now = m.staff, m.now
-        # What the cached terms derive from: when none of it changed, all of them hold.
+        # What the cached terms derive from: when none of it changed, all of them hold. Access
+        # to participants changes with tie trust, every week: it is read from its own cache
+        # (sim.access; the compiled conversation pass leaves it there).
         key = (
             m.stamp("free_hours"),
             m.stamp("distributed"),
             staff.version("participant"),
-            m.ties.version("trust"),  # access to participants (sim.access)
             m.levers.version,
         )
         if key != self._compiled_key:
@@ -379,6 +380,8 @@ class Practice(Process):
             self._support_capacity()
             if self._fixed is None:
                 self._fixed = self._constants()
+        else:
+            self._reach = support_access(m)
         h_user, h_embedded = self.hazard[now.support_ended]
         failed = np.empty(staff.n, dtype=bool)
         args = (
