@@ -116,6 +116,11 @@ def test_events_are_detected_from_the_model():
     table = s.table()
     assert len(table) == 2 * s.horizon
     assert "whole-staff launch" in table.loc[table.week == first_workshop, "events"].iloc[0]
+    # sessions that require trying press staff again every term, but a school is launched (or
+    # its pilot widened) once: each school appears in at most one such event per side
+    for side, kind in ((0, "launch"), (1, "widened")):
+        schools = [k for e in s.events(side) if e.kind == kind for k in e.schools]
+        assert schools and len(schools) == len(set(schools)), (kind, schools)
 
 
 def test_a_decision_mid_run_is_marked_and_changes_only_what_follows():

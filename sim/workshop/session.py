@@ -337,6 +337,9 @@ class _Arm:
     side: Side
     model: KnowledgeMobilisationModel
     events: list[Event] = field(default_factory=list)
+    #: Schools whose whole staff has been pressed to try it (launched, or the pilot widened):
+    #: later sessions that require trying press them again, but that is not news.
+    launched: np.ndarray | None = None
 
     def watch(self) -> _Watch:
         m = self.model
@@ -354,9 +357,13 @@ class _Arm:
         if now.workshop_week and now.attended_workshop.any():
             found.append(Event(week, "workshop", _schools(_by_school(now.attended_workshop, m))))
         pressured = _by_school(now.pressured, m)
-        if pressured.any():
+        if self.launched is None:
+            self.launched = np.zeros(m.schools.n, bool)
+        first = pressured & ~self.launched
+        if first.any():
             kind = "widened" if self.side.strategy == "start_small" else "launch"
-            found.append(Event(week, kind, _schools(pressured)))
+            found.append(Event(week, kind, _schools(first)))
+        self.launched |= pressured
         newly = m.exposed & ~before.exposed & ~pressured[staff.school]
         if newly.any():
             found.append(Event(week, "pilot", _schools(_by_school(newly, m))))
