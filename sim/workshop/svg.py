@@ -486,14 +486,21 @@ def _free_slot(
     """Where a label ``2 half`` wide and ``height`` tall goes: its centre x and bottom y.
 
     Tried in order: straight above the lines around ``x`` (nearest first, going up), straight
-    below them (going down), then the same a label's width to the right or left, and so on.
-    A slot must stay inside ``bounds`` (left, right, top, bottom) and meet no box in
-    ``placed``; when none does, the first slot above is used.
+    below them (going down), then the same a label's width to the right or left, and so on
+    across the plot, so that a crowded stretch sends a label further along its stem rather
+    than on top of another. A slot must stay inside ``bounds`` (left, right, top, bottom) and
+    meet no box in ``placed``; when none does, the first slot above is used.
     """
     left, right, top, floor = bounds
+    step = 2 * half + 2
+    reach = int((right - left) / step) + 1
+    tried: set[float] = set()
     first = None
-    for shift in (0, 1, -1, 2, -2, 3, -3):
-        cx = min(max(x + shift * (2 * half + 2), left + half), max(right, left + 2 * half) - half)
+    for shift in (0, *(k * side for k in range(1, reach + 1) for side in (1, -1))):
+        cx = min(max(x + shift * step, left + half), max(right, left + 2 * half) - half)
+        if cx in tried:  # pushed against an edge: the same slots again
+            continue
+        tried.add(cx)
         highest, lowest = _curve_span(curves, cx - half, cx + half)
         above = np.arange(highest - 8 * big, top + height + 2, -height)
         below = np.arange(lowest + 8 * big + height, floor, height)
