@@ -153,10 +153,10 @@ LEVER_SEEDS = {"pilot_share": range(160)}
 KNOWN_LEVER_MISSES = {"pilot_share": ("11.4", "uptake_year_1")}
 
 
-def _p_greater(effect: np.ndarray) -> float:
-    """One-sided paired t test that the differences are above zero (1 when all are zero)."""
+def _p_one_sided(diff: np.ndarray, alternative: str = "greater") -> float:
+    """One-sided paired t test that the differences are above (or below) zero; 1 if all are 0."""
     return (
-        float(stats.ttest_1samp(effect, 0.0, alternative="greater").pvalue) if effect.any() else 1.0
+        float(stats.ttest_1samp(diff, 0.0, alternative=alternative).pvalue) if diff.any() else 1.0
     )
 
 
@@ -182,12 +182,12 @@ def test_a_lever_raises_expected_uptake_and_more_of_it_never_lowers_it(lever):
             runs[tuple(overrides)] = run_arm(overrides, seeds)
         arms[name] = runs[tuple(overrides)]
     effect = arms["more"]["uptake_final"] - arms["off"]["uptake_final"]
-    p_effect = _p_greater(effect)
+    p_effect = _p_one_sided(effect)
     if lever in KNOWN_LEVER_MISSES:
         _, early = KNOWN_LEVER_MISSES[lever]
         assert p_effect >= 0.01, (lever, "the known miss now passes: remove it", p_effect)
         effect = arms["more"][early] - arms["off"][early]
-        p_effect = _p_greater(effect)
+        p_effect = _p_one_sided(effect)
     assert p_effect < 0.01, (
         lever,
         "no effect over the lever switched off",
@@ -196,7 +196,7 @@ def test_a_lever_raises_expected_uptake_and_more_of_it_never_lowers_it(lever):
     )
     diff = arms["more"]["uptake_final"] - arms["less"]["uptake_final"]
     mean, _, _ = paired_ci(diff)
-    p_lower = stats.ttest_1samp(diff, 0.0, alternative="less").pvalue if diff.any() else 1.0
+    p_lower = _p_one_sided(diff, "less")
     assert mean >= -0.01 and p_lower >= 0.01, (lever, mean, p_lower)
 
 

@@ -309,9 +309,8 @@ class Decision(Process):
             self._support_weight = d.w_support * self.support_heard
 
     def _support_stamps(self) -> tuple:
-        # What support_heard is derived from: perception and access (participants, tie trust).
-        m = self.model
-        return (m.version("perception"), m.staff.version("participant"), m.ties.version("trust"))
+        # What support_heard is derived from: perception and access to participants.
+        return (self.model.version("perception"), *kernel.access_stamps(self.model))
 
     def _refresh_support(self) -> None:
         """Bring :func:`support_heard` up to date (it changes with perception and access)."""

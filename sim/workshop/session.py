@@ -339,7 +339,10 @@ class _Arm:
     events: list[Event] = field(default_factory=list)
     #: Schools whose whole staff has been pressed to try it (launched, or the pilot widened):
     #: later sessions that require trying press them again, but that is not news.
-    launched: np.ndarray | None = None
+    launched: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.launched = np.zeros(self.model.schools.n, bool)
 
     def watch(self) -> _Watch:
         m = self.model
@@ -357,8 +360,6 @@ class _Arm:
         if now.workshop_week and now.attended_workshop.any():
             found.append(Event(week, "workshop", _schools(_by_school(now.attended_workshop, m))))
         pressured = _by_school(now.pressured, m)
-        if self.launched is None:
-            self.launched = np.zeros(m.schools.n, bool)
         first = pressured & ~self.launched
         if first.any():
             kind = "widened" if self.side.strategy == "start_small" else "launch"
