@@ -27,9 +27,11 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(PY) -m experiments.compare
 
+# The suite runs on every core (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 test: $(STAMP)
 	$(PY) -m ruff check sim experiments tests scripts
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)
 	$(PY) -m ruff check sim experiments tests scripts
