@@ -27,8 +27,10 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(PY) -m experiments.compare
 
-# The suite runs on every core (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
-PYTEST_WORKERS ?= auto
+# The suite runs on every core this process may use (pytest-xdist; joblib counts the cores,
+# taking CPU affinity and a container's CPU quota into account, which pytest's "-n auto" does
+# not); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= $(shell $(PY) -c 'import joblib; print(joblib.cpu_count())')
 test: $(STAMP)
 	$(PY) -m ruff check sim experiments tests scripts
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
