@@ -56,6 +56,8 @@ workshop: $(STAMP)
 	@case "$(WORKSHOP_HOST)" in 127.*|localhost|::1) ;; \
 	  *) echo "warning: serving the workshop page on $(WORKSHOP_HOST):$(PORT), beyond this machine; anyone who can reach that address can use it (no login)" >&2 ;; \
 	esac
+	@echo "loading the model's compiled kernels (about 15 s after an install or a change to the code)"
+	@$(PY) -c 'from sim.workshop.session import load_kernels; load_kernels()'
 	PLN_WORKSHOP_NETWORK="$(NETWORK)" SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(VENV)/bin/solara run sim/workshop/app.py \
 	  --host $(WORKSHOP_HOST) --port $(PORT) --production --no-open
 

@@ -78,6 +78,17 @@ def check_network(folder: str) -> int:
     return 0
 
 
+def load_kernels() -> None:
+    """Run the page's own models for a year, so the model's compiled kernels are on disk.
+
+    The first model run after an install or a change to the code compiles them (about 15 s on
+    two cores); later runs load them from Numba's cache in a second. ``make workshop`` calls
+    this before starting the server, so the compiling does not fall on the first person to
+    press Run.
+    """
+    WorkshopSession(Controls(side_by_side=True)).step(52)
+
+
 #: Allowed values of every choice control (the page offers exactly these).
 CHOICES = {
     # Generated national systems (scenario england: 420,000 staff) are not offered: the page
