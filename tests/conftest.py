@@ -8,17 +8,6 @@ import pytest
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
 
-def pytest_sessionstart(session):
-    """Compile the model's kernels once, before any xdist worker starts (this runs in the main
-    process; workers are started after it). Otherwise each worker, and the workshop server the
-    browser tests start, would compile them at once on a fresh checkout, and the first Run on
-    the page would wait for it as ``make workshop`` (which loads them first) never does."""
-    if not hasattr(session.config, "workerinput"):
-        from sim.workshop.session import load_kernels
-
-        load_kernels()
-
-
 def _first(item) -> int:
     """0 for the browser tests, 1 for the statistical validation, 2 for the rest."""
     if item.get_closest_marker("browser"):

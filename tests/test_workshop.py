@@ -30,7 +30,7 @@ from sim.population import STAGE_NAMES
 from sim.workshop import debrief, svg
 from sim.workshop.levers import LEVERS
 from sim.workshop.many import run_band
-from sim.workshop.session import CHOICES, Controls, WorkshopSession
+from sim.workshop.session import CHOICES, Controls, WorkshopSession, load_kernels
 from sim.workshop.stories import STORIES, narrate
 from sim.workshop.stories import story as story_by_key
 from sim.workshop.words import OPTION_HELP, OPTION_NAMES
@@ -391,6 +391,9 @@ def _free_port() -> int:
 
 
 def _start_server(extra_env=None):
+    """Start the page as ``make workshop`` does: the model's kernels are loaded first, so the
+    first Run does not wait for them to compile (on a fresh checkout, about 15 s)."""
+    load_kernels()
     port = _free_port()
     solara = Path(sys.executable).parent / "solara"
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", **(extra_env or {})}
@@ -831,7 +834,7 @@ def test_a_network_given_at_start_is_offered_and_runs(tmp_path):
     """make workshop NETWORK=folder: the page offers the imported schools as a scenario (its
     levers, both sides, the many-runs band); a bad folder is refused in one line, exit 2."""
     script = (
-        "from sim.workshop.session import CHOICES, Controls, WorkshopSession\n"
+        "from sim.workshop.session import CHOICES, Controls, WorkshopSession, load_kernels\n"
         "from sim.workshop.many import run_band\n"
         "assert 'from_files' in CHOICES['scenario']\n"
         "c = Controls(scenario='from_files', side_by_side=True)\n"
