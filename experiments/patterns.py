@@ -1,11 +1,14 @@
 """Pattern-oriented validation: MODEL.md §9's seven patterns and §9b's diverging schools.
 
-    python -m experiments.patterns [--seeds 40]
+    python -m experiments.patterns [--seeds 40] [key=value ...]
 
 Each pattern is computed by a function returning its statistics, the targets and whether it
 holds; ``tests/test_validation.py`` asserts them and this script prints them. Arms of a pattern run
 on the same seeds (common random numbers), so differences are paired. Nothing here special-cases
-a scenario: every arm is the documented defaults plus the overrides shown.
+a scenario: every arm is the documented defaults plus the overrides shown. ``key=value``
+arguments (the ``base`` of each pattern function: a parameter set, e.g. a posterior draw) go
+before every arm's own overrides; the calibration's second stage checks posterior draws this way
+(``experiments.calibrate``, ``filter``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from scipy import stats
 
 import sim
 from experiments.analysis import mean_interval
+from sim.config import ConfigError
 
 __all__ = ["PatternResult", "PATTERNS", "run_arm", "paired_ci"]
 
@@ -59,11 +63,11 @@ def paired_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     return float(np.mean(diff)), low, high
 
 
-def out_of_sight(seeds: Sequence[int]) -> PatternResult:
+def out_of_sight(seeds: Sequence[int], base: Sequence[str] = ()) -> PatternResult:
     """1. Without mobilisation or with minimal leadership, spread stays low (<= 10%)."""
-    none = run_arm(["strategy=none"], seeds)
-    minimal = run_arm(["leadership=minimal"], seeds)
-    full = run_arm(["leadership=full"], seeds)
+    none = run_arm([*base, "strategy=none"], seeds)
+    minimal = run_arm([*base, "leadership=minimal"], seeds)
+    full = run_arm([*base, "leadership=full"], seeds)
     gap, lo, _ = paired_ci(full["spread_final"] - none["spread_final"])
     s = {
         "spread_none": none["spread_final"].mean(),
@@ -82,9 +86,9 @@ def out_of_sight(seeds: Sequence[int]) -> PatternResult:
     return PatternResult("out_of_sight", out_of_sight.__doc__, len(seeds), s, checks)
 
 
-def passive_dissemination(seeds: Sequence[int]) -> PatternResult:
+def passive_dissemination(seeds: Sequence[int], base: Sequence[str] = ()) -> PatternResult:
     """2. Passive dissemination: near-zero uptake and a pupil effect of about zero."""
-    arm = run_arm([], seeds, scenario="passive_dissemination")
+    arm = run_arm([*base], seeds, scenario="passive_dissemination")
     effect, lo, hi = paired_ci(arm["pupil_effect"])
     s = {
         "uptake": arm["uptake_final"].mean(),
@@ -101,11 +105,11 @@ def passive_dissemination(seeds: Sequence[int]) -> PatternResult:
     )
 
 
-def time_not_sufficient(seeds: Sequence[int]) -> PatternResult:
+def time_not_sufficient(seeds: Sequence[int], base: Sequence[str] = ()) -> PatternResult:
     """3. Time is necessary but not sufficient: time alone < full support; no time blocks spread."""
-    time_only = run_arm(["leadership=time_only"], seeds)
-    formal_only = run_arm(["leadership=formalise_only"], seeds)
-    full = run_arm(["leadership=full"], seeds)
+    time_only = run_arm([*base, "leadership=time_only"], seeds)
+    formal_only = run_arm([*base, "leadership=formalise_only"], seeds)
+    full = run_arm([*base, "leadership=full"], seeds)
     diff = full["spread_final"] - time_only["spread_final"]
     gap, lo, _ = paired_ci(diff)
     p = stats.wilcoxon(diff, alternative="greater").pvalue
@@ -133,13 +137,13 @@ SELECTIONS = (
 )
 
 
-def who_you_send(seeds: Sequence[int]) -> PatternResult:
+def who_you_send(seeds: Sequence[int], base: Sequence[str] = ()) -> PatternResult:
     """4. Who you send matters, moderately.
 
     Opinion formers beat random selection by roughly 5-15 points of 3-year spread;
     early-career participants do worst.
     """
-    arms = {pol: run_arm([f"selection={pol}"], seeds) for pol in SELECTIONS}
+    arms = {pol: run_arm([*base, f"selection={pol}"], seeds) for pol in SELECTIONS}
     gap, lo, hi = paired_ci(
         arms["opinion_formers"]["spread_final"] - arms["random"]["spread_final"]
     )
@@ -154,9 +158,9 @@ def who_you_send(seeds: Sequence[int]) -> PatternResult:
     return PatternResult("who_you_send", who_you_send.__doc__, len(seeds), s, checks)
 
 
-def small_pupil_effects(seeds: Sequence[int]) -> PatternResult:
+def small_pupil_effects(seeds: Sequence[int], base: Sequence[str] = ()) -> PatternResult:
     """5. Pupil effects are small within 3 years: network-wide effect at defaults in 0.00-0.06."""
-    arm = run_arm([], seeds)
+    arm = run_arm([*base], seeds)
     effect, lo, hi = paired_ci(arm["pupil_effect"])
     s = {"pupil_effect": effect, "ci_low": lo, "ci_high": hi}
     checks = {"mean effect in [0.00, 0.06]": 0.0 <= effect <= 0.06}
@@ -170,13 +174,13 @@ UNFORMALISED = (
 )
 
 
-def fragile_sustainability(seeds: Sequence[int]) -> PatternResult:
+def fragile_sustainability(seeds: Sequence[int], base: Sequence[str] = ()) -> PatternResult:
     """6. Sustainability is fragile.
 
     With support ending after year 1 and no formalisation, at least a third of schools fall
     below half their peak uptake by year 3.
     """
-    arm = run_arm(["pln.support_years=1", *UNFORMALISED], seeds)
+    arm = run_arm([*base, "pln.support_years=1", *UNFORMALISED], seeds)
     share = np.nanmean(arm["schools_lapsed_share"])
     s = {"schools_lapsed_share": share}
     checks = {"share >= 1/3": share >= 1 / 3}
@@ -191,7 +195,7 @@ HIGH_TRUST = ("schools.trust_climate=0.85", "decision.resistance_rate=0.05")
 SCHOOL_TYPES = {"primary": "new_forest", "secondary": "secondary_trust"}
 
 
-def no_universal_winner(seeds: Sequence[int]) -> PatternResult:
+def no_universal_winner(seeds: Sequence[int], base: Sequence[str] = ()) -> PatternResult:
     """7. No universal winner.
 
     Start-small beats whole-staff on 3-year spread when trust is low and resistance high, and
@@ -201,8 +205,8 @@ def no_universal_winner(seeds: Sequence[int]) -> PatternResult:
     checks: dict[str, bool] = {}
     for kind, scenario in SCHOOL_TYPES.items():
         for climate, overrides in (("low_trust", LOW_TRUST), ("high_trust", HIGH_TRUST)):
-            small = run_arm(["strategy=start_small", *overrides], seeds, scenario)
-            whole = run_arm(["strategy=whole_staff", *overrides], seeds, scenario)
+            small = run_arm([*base, "strategy=start_small", *overrides], seeds, scenario)
+            whole = run_arm([*base, "strategy=whole_staff", *overrides], seeds, scenario)
             gap, lo, hi = paired_ci(small["spread_final"] - whole["spread_final"])
             tag = f"{kind}_{climate}"
             s[f"{tag}_small_minus_whole"] = gap
@@ -221,14 +225,14 @@ def no_universal_winner(seeds: Sequence[int]) -> PatternResult:
 SCHOOL_SD_FLOOR = 0.10
 
 
-def schools_diverge(seeds: Sequence[int]) -> PatternResult:
+def schools_diverge(seeds: Sequence[int], base: Sequence[str] = ()) -> PatternResult:
     """8. Schools diverge (MODEL.md §9b).
 
     Inside one network, schools' 3-year uptake differs: the between-school standard deviation
     stays at or above 0.10 both at the scenario's defaults and with full leadership support.
     """
-    default = run_arm([], seeds)
-    full = run_arm(["leadership=full"], seeds)
+    default = run_arm([*base], seeds)
+    full = run_arm([*base, "leadership=full"], seeds)
     s = {
         "school_uptake_sd_default": float(np.nanmean(default["school_uptake_sd"])),
         "school_uptake_sd_full": float(np.nanmean(full["school_uptake_sd"])),
@@ -258,14 +262,21 @@ def main(argv: list[str] | None = None) -> int:
     """Print every pattern's statistics beside its targets."""
     parser = argparse.ArgumentParser(prog="python -m experiments.patterns", description=__doc__)
     parser.add_argument("--seeds", type=int, default=40, help="paired seeds per arm (>= 2)")
+    parser.add_argument(
+        "overrides", nargs="*", metavar="key=value", help="set before every arm's own overrides"
+    )
     args = parser.parse_args(argv)
     if args.seeds < 2:
         parser.error("--seeds must be at least 2")
+    try:
+        sim.build_config(scenario="new_forest", overrides=tuple(args.overrides)).validate()
+    except ConfigError as exc:
+        parser.error(str(exc))
     logging.getLogger("MESA").setLevel(logging.WARNING)
     seeds = range(args.seeds)
     failed = 0
     for pattern in PATTERNS:
-        r = pattern(seeds)
+        r = pattern(seeds, args.overrides)
         failed += not r.holds
         print(f"\n{r.name} ({r.replications} paired seeds): {'HOLDS' if r.holds else 'FAILS'}")
         print("  " + " ".join(r.statement.split()))

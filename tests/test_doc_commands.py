@@ -79,7 +79,10 @@ def test_every_documented_command_parses(module, args):
         _, rest = parse_sweep(args)
         _overrides_compose([a for a in rest if a != "-m"])
     elif module == "experiments.patterns":
-        assert args in ([], ["--seeds", "40"]), args
+        seeds = ["--seeds", "40"] if args[:2] == ["--seeds", "40"] else []
+        overrides = args[len(seeds) :]
+        assert all("=" in a and not a.startswith("-") for a in overrides), args
+        _overrides_compose(overrides)
     elif module == "experiments.aggregate":
         assert len([a for a in args if a != "--check"]) == 1, args  # a folder (placeholder)
     elif module == "experiments.national":
