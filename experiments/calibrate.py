@@ -92,6 +92,22 @@ class TargetSpec:
 
 
 @dataclass
+class FilterSettings:
+    """The second stage: paired patterns checked on draws from the posterior (docs/ODD.md §8.1).
+
+    Patterns 4 and 7 are paired differences of a few points that the first stage's few seeds
+    per parameter set cannot resolve; they are checked here as the validation checks them, on
+    ``seeds`` paired seeds, on ``draws`` parameter sets drawn from the posterior by weight. The
+    draws where every pattern holds are the filtered posterior.
+    """
+
+    patterns: list[str] = field(default_factory=list)  # names in experiments.patterns.PATTERNS
+    draws: int = 0  # 0: no second stage
+    seeds: int = 40
+    seed: int = 0  # of the draws
+
+
+@dataclass
 class CalibrationSettings:
     """A calibration (``configs/calibrate.yaml``)."""
 
@@ -110,6 +126,7 @@ class CalibrationSettings:
     population: int = 200
     max_populations: int = 8
     max_simulations: int = 4000
+    filter: FilterSettings = field(default_factory=FilterSettings)
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
     out_dir: str = "results/calibration"
 
@@ -204,6 +221,7 @@ def validate(s: CalibrationSettings) -> None:
         raise ConfigError("max_populations must be >= 1 and max_simulations >= population")
     if s.seeds < 1 or s.seed_start < 0:
         raise ConfigError("seeds must be >= 1 and seed_start >= 0")
+    check_filter(s.filter)
     calibration_space(s)
     if not s.targets:
         raise ConfigError("targets is empty: give at least one target with its source")
@@ -221,6 +239,26 @@ def validate(s: CalibrationSettings) -> None:
         for part in t.outcome.split("/"):
             _check_outcome(f"targets.{name}.outcome", part)
     arm_configs(s)
+
+
+def check_filter(f: FilterSettings) -> None:
+    """The second stage's settings: known patterns, enough draws and seeds."""
+    from experiments.patterns import PATTERNS
+
+    names = [p.__name__ for p in PATTERNS]
+    for name in f.patterns:
+        if name not in names:
+            raise ConfigError(
+                f"filter.patterns: unknown pattern {name!r}; choose from: " + ", ".join(names)
+            )
+    if len(set(f.patterns)) != len(f.patterns):
+        raise ConfigError("filter.patterns lists a pattern twice")
+    if f.draws != 0 and f.draws < 2:
+        raise ConfigError(f"filter.draws = {f.draws}: 0 (no second stage) or at least 2")
+    if f.draws and not f.patterns:
+        raise ConfigError("filter.draws > 0 but filter.patterns is empty: name the patterns")
+    if f.seeds < 2:
+        raise ConfigError(f"filter.seeds = {f.seeds} is too few for a paired interval; at least 2")
 
 
 def _check_outcome(key: str, outcome: str) -> None:
@@ -501,8 +539,16 @@ def summarise_posterior(history: Any, space: Space, targets: dict[str, TargetSpe
     return posterior, pd.DataFrame(params), pd.DataFrame(rows), pops
 
 
-def posterior_figure(posterior: pd.DataFrame, params: pd.DataFrame, path: Path) -> None:
-    """Each parameter's weighted posterior histogram over its prior range."""
+def posterior_figure(
+    posterior: pd.DataFrame,
+    params: pd.DataFrame,
+    path: Path,
+    filtered: pd.DataFrame | None = None,
+) -> None:
+    """Each parameter's weighted posterior histogram over its prior range.
+
+    When the second stage kept any draw, the filtered posterior's is drawn over it.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -514,7 +560,13 @@ def posterior_figure(posterior: pd.DataFrame, params: pd.DataFrame, path: Path) 
     fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.2 * rows), squeeze=False)
     for ax, r in zip(axes.ravel(), params.itertuples(), strict=False):
         ax.hist(posterior[r.parameter], bins=20, range=(r.prior_low, r.prior_high),
-                weights=posterior["weight"], color="#4477aa", alpha=0.8)  # fmt: skip
+                weights=posterior["weight"], color="#4477aa", alpha=0.8, density=True,
+                label="posterior")  # fmt: skip
+        if filtered is not None and not filtered.empty:
+            ax.hist(filtered[r.parameter], bins=20, range=(r.prior_low, r.prior_high),
+                    weights=filtered["weight"], color="#cc6677", lw=1.6, histtype="step",
+                    density=True, label="patterns hold")  # fmt: skip
+            ax.legend(fontsize=7, frameon=False)
         ax.axvline(r.median, color="black", lw=1)
         ax.axvspan(r.low_95, r.high_95, color="grey", alpha=0.2)
         ax.set_xlim(r.prior_low, r.prior_high)
@@ -522,7 +574,10 @@ def posterior_figure(posterior: pd.DataFrame, params: pd.DataFrame, path: Path) 
         ax.set_yticks([])
     for ax in axes.ravel()[len(keys) :]:
         ax.axis("off")
-    fig.suptitle("Posterior (bars) over the prior range (axis); median and 95% interval")
+    title = "Posterior (bars) over the prior range (axis); median and 95% interval"
+    if filtered is not None and not filtered.empty:
+        title += "\nline: the draws where the second stage's patterns hold"
+    fig.suptitle(title)
     fig.tight_layout()
     save_figure(fig, path)
 
@@ -656,13 +711,105 @@ def report(s, space, posterior, params, targets, pops, runs, seconds, meta) -> s
     return "\n".join(lines)
 
 
+def second_stage_summary(
+    s: CalibrationSettings,
+    table: pd.DataFrame,
+    filtered: pd.DataFrame,
+    fparams: pd.DataFrame,
+    seconds: float,
+) -> dict[str, Any]:
+    """The second stage in numbers (for summary.json and the report)."""
+    drawn = int(table["drawn"].sum())
+    out = {
+        "patterns": list(s.filter.patterns),
+        "seeds": s.filter.seeds,
+        "draws": drawn,
+        "distinct_sets": len(table),
+        "kept_draws": int(table.loc[table["kept"], "drawn"].sum()),
+        "kept_sets": int(table["kept"].sum()),
+        "seconds_this_invocation": seconds,
+        "holds": {},
+        "parameters": fparams.to_dict("records") if not filtered.empty else [],
+    }
+    for name in s.filter.patterns:
+        run = table[name].notna()
+        out["holds"][name] = {
+            "checked_sets": int(run.sum()),
+            "holding_sets": int((table[name] == True).sum()),  # noqa: E712 (object column)
+        }
+    return out
+
+
+def second_stage_report(
+    s: CalibrationSettings,
+    params: pd.DataFrame,
+    table: pd.DataFrame,
+    filtered: pd.DataFrame,
+    fparams: pd.DataFrame,
+    seconds: float,
+) -> str:
+    """The report's section on the second stage."""
+    info = second_stage_summary(s, table, filtered, fparams, seconds)
+    names = ", ".join(f"`{n}`" for n in s.filter.patterns)
+    lines = [
+        "",
+        "## Second stage: paired patterns on posterior draws",
+        "",
+        f"{counted(info['draws'], 'draw')} from the posterior by weight (seed {s.filter.seed}), "
+        f"{counted(info['distinct_sets'], 'distinct parameter set')}; at each, the patterns "
+        f"{names} were checked in that order as the validation checks them, on "
+        f"{counted(s.filter.seeds, 'paired seed')} (seeds 0-{s.filter.seeds - 1}); a pattern "
+        f"that failed ended the check. {seconds:.0f} s in this invocation (sets checked "
+        "before were read from `filter/`).",
+        "",
+        "| pattern | sets checked | sets where it holds |",
+        "|---|---|---|",
+        *[
+            f"| `{n}` | {v['checked_sets']} | {v['holding_sets']} |"
+            for n, v in info["holds"].items()
+        ],
+        "",
+        f"Every pattern holds at {info['kept_sets']} of {info['distinct_sets']} sets "
+        f"({info['kept_draws']} of {info['draws']} draws). Each set's verdicts and statistics "
+        "are in `filter.csv`.",
+        "",
+    ]
+    if filtered.empty:
+        lines.append(
+            "**No draw holds every pattern**: at this posterior the patterns and the targets of "
+            "the first stage conflict, or the patterns need values the posterior rarely draws."
+        )
+        return "\n".join(lines) + "\n"
+    first = params.set_index("parameter")
+    lines += [
+        "The filtered posterior (`posterior_filtered.csv`: the kept draws, weighted by how "
+        "often each was drawn) is what `uncertainty=posterior` reruns draw from; its medians "
+        "are the candidate defaults:",
+        "",
+        "| parameter | posterior median (95%) | filtered median (95%) |",
+        "|---|---|---|",
+    ]
+    for r in fparams.itertuples():
+        a = first.loc[r.parameter]
+        lines.append(
+            f"| `{r.parameter}` | {a['median']:.4g} ({a['low_95']:.4g} to {a['high_95']:.4g}) | "
+            f"{r.median:.4g} ({r.low_95:.4g} to {r.high_95:.4g}) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def run_calibration(
-    s: CalibrationSettings, progress: bool = True, model: Any = None, argv: list[str] | None = None
+    s: CalibrationSettings,
+    progress: bool = True,
+    model: Any = None,
+    argv: list[str] | None = None,
+    checker: Any = None,
 ) -> Path:
-    """Run (or resume) the calibration; return the output folder.
+    """Run (or resume) the calibration and its second stage; return the output folder.
 
     ``model`` replaces the simulator (a picklable callable: parameter values by safe name ->
-    each target's value; used by the method's tests).
+    each target's value) and ``checker`` the second stage's patterns (a picklable callable:
+    overrides -> each pattern's verdict, as :class:`PatternChecker`); the method's tests use them.
     """
     from experiments.executors import make_executor
 
@@ -687,11 +834,37 @@ def run_calibration(
         t0 = time.perf_counter()
         history = fit(space, model, bands, out / "abc.db", executor, s.population,
                       s.max_populations, s.max_simulations, progress, points)  # fmt: skip
+        posterior, params, targets, pops = summarise_posterior(history, space, dict(s.targets))
         seconds = time.perf_counter() - t0
+        second = None
+        if s.filter.draws:
+            t1 = time.perf_counter()
+            second = filter_posterior(s, posterior, out, executor, checker, progress)
+            second = (*second, time.perf_counter() - t1)
     finally:
         executor.close()
-    posterior, params, targets, pops = summarise_posterior(history, space, dict(s.targets))
     runs = int(pops["samples"].sum())
+    filtered = None
+    if second is None:
+        for name in FILTER_FILES:  # from an earlier invocation; out/filter/ keeps its checks
+            (out / name).unlink(missing_ok=True)
+    else:
+        table, filtered, fparams, _ = second
+        with atomic_path(out / "filter.csv") as tmp:
+            table.to_csv(tmp, index=False)
+        if filtered.empty:
+            for name in FILTER_FILES[1:]:
+                (out / name).unlink(missing_ok=True)
+            print(
+                "the second stage kept no draw: no checked parameter set holds every pattern "
+                "(see filter.csv and report.md)",
+                file=sys.stderr,
+            )
+        else:
+            with atomic_path(out / "posterior_filtered.csv") as tmp:
+                filtered.to_csv(tmp, index=False)
+            with atomic_path(out / "parameters_filtered.csv") as tmp:
+                fparams.to_csv(tmp, index=False)
     with atomic_path(out / "posterior.csv") as tmp:
         posterior.to_csv(tmp, index=False)
     with atomic_path(out / "parameters.csv") as tmp:
@@ -700,9 +873,11 @@ def run_calibration(
         targets.to_csv(tmp, index=False)
     with atomic_path(out / "populations.csv") as tmp:
         pops.to_csv(tmp, index=False)
-    posterior_figure(posterior, params, out / "posterior.png")
+    posterior_figure(posterior, params, out / "posterior.png", filtered)
     targets_figure(targets, out / "targets.png")
     text = report(s, space, posterior, params, targets, pops, runs, seconds, meta)
+    if second is not None:
+        text += second_stage_report(s, params, *second)
     write_text_atomic(out / "report.md", text)
     write_json_atomic(
         out / "summary.json",
@@ -713,10 +888,130 @@ def run_calibration(
             "targets": targets.to_dict("records"),
             "final_tolerance": float(pops["epsilon"].iloc[-1]),
             "parameter_sets_simulated": runs,
+            "second_stage": None if second is None else second_stage_summary(s, *second),
             "provenance": meta["provenance"],
         },
     )
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The second stage: paired patterns on posterior draws
+# ---------------------------------------------------------------------------------------------
+
+FILTER_FILES = ("filter.csv", "posterior_filtered.csv", "parameters_filtered.csv")
+
+
+@dataclass
+class PatternChecker:
+    """Runs the named patterns of :mod:`experiments.patterns` at a parameter set.
+
+    The patterns run in the order given on the same paired seeds as the validation, the
+    parameter set's overrides before every arm's own; a pattern that fails ends the check (the
+    rest are not run). Returns each run pattern's verdict, checks and statistics.
+    """
+
+    patterns: list[str]
+    seeds: list[int]
+
+    def __call__(self, overrides: list[str]) -> dict[str, Any]:
+        """Check one parameter set (its ``key=value`` overrides)."""
+        from experiments.patterns import PATTERNS
+
+        logging.getLogger("MESA").setLevel(logging.WARNING)
+        by_name = {p.__name__: p for p in PATTERNS}
+        out: dict[str, Any] = {}
+        for name in self.patterns:
+            r = by_name[name](self.seeds, overrides)
+            out[name] = {
+                "holds": bool(r.holds),
+                "checks": {k: bool(v) for k, v in r.checks.items()},
+                "statistics": {k: float(v) for k, v in r.statistics.items()},
+            }
+            if not r.holds:
+                break
+        return out
+
+
+def _draw_overrides(row: pd.Series, keys: list[str], ints: set[str]) -> list[str]:
+    return [f"{k}={int(round(row[k]))}" if k in ints else f"{k}={float(row[k])!r}" for k in keys]
+
+
+def _int_keys_of(keys: list[str]) -> set[str]:
+    return {f.key for f in Space.from_schema(keys).factors if f.kind == "int"}
+
+
+def filter_posterior(
+    s: CalibrationSettings,
+    posterior: pd.DataFrame,
+    out: Path,
+    executor: Any,
+    checker: Any = None,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The second stage: check the patterns on draws from the posterior; keep those that hold.
+
+    ``filter.draws`` parameter sets are drawn by weight; each distinct parameter set's check is written to ``out/filter/<hash>.json`` as it
+    finishes (the hash of its overrides, the patterns and the seeds), so an interrupted stage
+    resumes and a rerun with the same settings runs nothing again. Only the shared parameters
+    are set (an arm's own ``key@arm`` describes that arm's scenario, which the patterns do not
+    run). Returns the table of checked sets, the filtered posterior (the kept sets, weighted by
+    how often they were drawn) and its parameters' medians and 95% intervals.
+    """
+    import hashlib
+
+    from tqdm import tqdm
+
+    f = s.filter
+    seeds = list(range(f.seeds))
+    checker = checker or PatternChecker(list(f.patterns), seeds)
+    rng = np.random.default_rng(f.seed)
+    w = posterior["weight"].to_numpy(float)
+    idx = rng.choice(len(posterior), size=f.draws, replace=True, p=w / w.sum())
+    drawn = pd.Series(idx).value_counts().sort_index()
+    keys = shared_keys(posterior)
+    ints = _int_keys_of(keys)
+    cache = out / "filter"
+    cache.mkdir(parents=True, exist_ok=True)
+    overrides, files = {}, {}
+    for i in drawn.index:
+        o = _draw_overrides(posterior.iloc[int(i)], keys, ints)
+        tag = json.dumps([o, list(f.patterns), seeds]).encode()
+        overrides[i] = o
+        files[i] = cache / f"{hashlib.sha256(tag).hexdigest()[:20]}.json"
+    todo = [i for i in drawn.index if not files[i].exists()]
+    bar = tqdm(total=len(todo), unit="set", desc="patterns", disable=not progress,
+               file=sys.stderr)  # fmt: skip
+    try:
+        for j, result in executor.map(checker, [overrides[i] for i in todo]):
+            write_json_atomic(files[todo[j]], result)
+            bar.update(1)
+    finally:
+        bar.close()
+    rows = []
+    for i, n in drawn.items():
+        result = json.loads(files[i].read_text())
+        row = {"particle": int(i), "drawn": int(n)}
+        row.update({c: posterior.iloc[int(i)][c] for c in posterior.columns if c != "weight"})
+        for name in f.patterns:
+            verdict = result.get(name)
+            row[name] = None if verdict is None else verdict["holds"]
+            for k, v in (verdict or {}).get("statistics", {}).items():
+                row[f"{name}.{k}"] = v
+        row["kept"] = all(row[name] is True for name in f.patterns)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    params_cols = [c for c in posterior.columns if c != "weight"]
+    kept = table[table["kept"]]
+    filtered = kept[params_cols].reset_index(drop=True)
+    filtered["weight"] = kept["drawn"].to_numpy(float) / max(kept["drawn"].sum(), 1)
+    intervals = []
+    for c in params_cols:
+        lo, med, hi = weighted_quantiles(
+            kept[c].to_numpy(), kept["drawn"].to_numpy(), [0.025, 0.5, 0.975]
+        )
+        intervals.append({"parameter": c, "median": med, "low_95": lo, "high_95": hi})
+    return table, filtered, pd.DataFrame(intervals)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -730,10 +1025,14 @@ def shared_keys(posterior: pd.DataFrame) -> list[str]:
 
 
 def load_posterior(folder: str | Path) -> pd.DataFrame:
-    """The accepted parameter sets of a calibration folder (ConfigError if there are none)."""
+    """The accepted parameter sets of a calibration folder (ConfigError if there are none).
+
+    The filtered posterior when the second stage kept any draw, else the first stage's.
+    """
     folder = Path(folder)
     folder = folder if folder.is_absolute() else ROOT / folder
-    path = folder / "posterior.csv"
+    path = folder / "posterior_filtered.csv"
+    path = path if path.exists() else folder / "posterior.csv"
     if not path.exists():
         raise ConfigError(f"posterior = {str(folder)!r} holds no posterior.csv; run a calibration")
     frame = pd.read_csv(path)
@@ -754,17 +1053,8 @@ def posterior_draws(posterior: pd.DataFrame, draws: int, seed: int = 0) -> list[
     w = posterior["weight"].to_numpy(float)
     idx = rng.choice(len(posterior), size=draws, replace=True, p=w / w.sum())
     keys = shared_keys(posterior)
-    schema_ints = {f.key for f in Space.from_schema(keys).factors if f.kind == "int"}
-    out = []
-    for i in idx:
-        row = posterior.iloc[int(i)]
-        out.append(
-            [
-                f"{k}={int(round(row[k]))}" if k in schema_ints else f"{k}={float(row[k])!r}"
-                for k in keys
-            ]
-        )
-    return out
+    ints = _int_keys_of(keys)
+    return [_draw_overrides(posterior.iloc[int(i)], keys, ints) for i in idx]
 
 
 def _run(overrides: list[str], progress: bool) -> Path:

@@ -175,6 +175,10 @@ def test_design_points_at_the_corners_are_valid_configurations():
             ["parameters=[trust.gain]", "ranges=[trust.loss@nope:0.1:0.2]"],
             "names no fitted parameter",
         ),
+        (calibrate, ["parameters=[trust.gain]", "filter.patterns=[nope]"], "unknown pattern"),
+        (calibrate, ["parameters=[trust.gain]", "filter.draws=1"], "at least 2"),
+        (calibrate, ["parameters=[trust.gain]", "filter.patterns=[]"], "patterns is empty"),
+        (calibrate, ["parameters=[trust.gain]", "filter.seeds=1"], "too few"),
         (sensitivity, ["executor.address=tcp://127.0.0.1:8786"], "add executor=dask"),
         (discover, ["executor.address=tcp://127.0.0.1:8786"], "add executor=dask"),
     ],
@@ -220,6 +224,7 @@ def _toy_settings(tmp_path, *overrides):
             f"parameters=[{DRIVER}]",
             "population=40",
             "executor.n_jobs=1",
+            "filter.draws=0",
             *overrides,
         ]
     )
@@ -287,6 +292,82 @@ def test_an_arms_own_parameter_is_fitted_to_a_measured_value(tmp_path):
     # Posterior draws for rerunning an experiment carry the shared parameters only.
     draws = calibrate.posterior_draws(pd.read_csv(out / "posterior.csv"), 5, seed=1)
     assert all(len(d) == 1 and d[0].startswith(f"{DRIVER}=") for d in draws)
+
+
+class ToyPatterns:
+    """Stands in for the patterns in the second stage: pattern 7 "holds" when the quality rate
+    is above 0.12, pattern 4 when it is above 0.121; records every parameter set it checks."""
+
+    def __init__(self):
+        self.checked = []
+
+    def __call__(self, overrides):
+        self.checked.append(overrides)
+        q = float(dict(o.split("=") for o in overrides)[DRIVER])
+        out = {}
+        for name, cut in (("no_universal_winner", 0.12), ("who_you_send", 0.121)):
+            holds = q > cut
+            out[name] = {"holds": holds, "checks": {"q above": holds}, "statistics": {"q": q}}
+            if not holds:
+                break
+        return out
+
+
+def test_the_second_stage_keeps_the_draws_where_the_patterns_hold(tmp_path):
+    s = _toy_settings(
+        tmp_path,
+        "max_populations=4",
+        "max_simulations=1000",
+        "filter.draws=60",
+        "filter.seed=2",
+    )
+    s.targets["toy"].low, s.targets["toy"].high = 0.1, 0.14
+    checker = ToyPatterns()
+    out = calibrate.run_calibration(s, progress=False, model=ToyTarget(), checker=checker)
+    table = pd.read_csv(out / "filter.csv")
+    assert table["drawn"].sum() == 60 and len(checker.checked) == len(table)
+    q = table[DRIVER]
+    # Pattern 7 runs first; where it fails, pattern 4 is not run.
+    assert (table["no_universal_winner"] == (q > 0.12)).all()
+    assert table.loc[q <= 0.12, "who_you_send"].isna().all()
+    assert (table["kept"] == (q > 0.121)).all()
+    assert 0 < table["kept"].sum() < len(table)  # the toy posterior straddles the cut
+    filtered = pd.read_csv(out / "posterior_filtered.csv")
+    assert (filtered[DRIVER] > 0.121).all() and math.isclose(filtered["weight"].sum(), 1.0)
+    first = pd.read_csv(out / "parameters.csv").iloc[0]
+    second = pd.read_csv(out / "parameters_filtered.csv").iloc[0]
+    assert second["low_95"] > 0.121 and second["median"] > first["median"]
+    report = (out / "report.md").read_text()
+    assert "## Second stage" in report and f"{int(table['kept'].sum())} of {len(table)}" in report
+    summary = json.loads((out / "summary.json").read_text())["second_stage"]
+    assert summary["kept_sets"] == int(table["kept"].sum())
+    # Experiments rerun over the posterior draw from the filtered one.
+    pd.testing.assert_frame_equal(calibrate.load_posterior(out), filtered)
+    # A rerun checks nothing again; without the second stage its files go (its checks stay).
+    again = ToyPatterns()
+    calibrate.run_calibration(s, progress=False, model=ToyTarget(), checker=again)
+    assert again.checked == []
+    s.filter.draws = 0
+    calibrate.run_calibration(s, progress=False, model=ToyTarget(), checker=again)
+    assert not (out / "posterior_filtered.csv").exists() and any((out / "filter").iterdir())
+    assert calibrate.load_posterior(out).equals(pd.read_csv(out / "posterior.csv"))
+
+
+def test_the_pattern_checker_sets_the_draws_values_before_each_arms_own():
+    checker = calibrate.PatternChecker(["fragile_sustainability"], [0, 1])
+    low = checker(["practice.lapse_base=0.001"])["fragile_sustainability"]
+    high = checker(["practice.lapse_base=0.01"])["fragile_sustainability"]
+    assert isinstance(low["holds"], bool) and "share >= 1/3" in low["checks"]
+    lapsed = [r["statistics"]["schools_lapsed_share"] for r in (low, high)]
+    assert lapsed[1] > lapsed[0]  # more lapsing: the base override reached the arm
+
+
+def test_patterns_command_refuses_a_bad_override(capsys):
+    from experiments import patterns
+
+    with pytest.raises(SystemExit) as exc:
+        patterns.main(["--seeds", "2", "practice.fit_mean=7"])
+    assert exc.value.code == 2 and "practice.fit_mean" in capsys.readouterr().err
 
 
 def test_an_arm_gets_the_shared_values_and_its_own_only():
