@@ -15,12 +15,20 @@ tolerance population by population; a tolerance of zero means every accepted par
 every target inside its band. Particles are evaluated through the project's executor (local
 processes or a Dask cluster: pyabc's mapping sampler over the executor's ``map``).
 
+A second stage (``filter``) checks patterns that are paired differences of a few points (4 and
+7), beyond what a few seeds per parameter set resolve, on draws from the posterior, as the
+validation checks them (:class:`PatternChecker`); the draws where every pattern holds are the
+filtered posterior.
+
 Writes ``results/calibration/<name>/``: ``posterior.csv`` (the accepted parameter sets and their
 weights: the posterior), ``parameters.csv`` (each parameter's posterior median and 95% interval),
 ``targets.csv`` (each target's fitted value, the posterior predictive median, with its 95%
 interval, the band and its source), ``posterior.png``, ``targets.png``, ``report.md``,
-``summary.json``, ``meta.json`` and ``abc.db`` (pyabc's history). Rerunning the same command
-resumes from the last finished population. Bad settings (an unknown parameter, an empty or
+``summary.json``, ``meta.json`` and ``abc.db`` (pyabc's history); with the second stage,
+``filter.csv`` (each checked set's verdicts and statistics), ``posterior_filtered.csv`` and
+``parameters_filtered.csv`` (when any draw holds every pattern) and ``filter/`` (one file per
+checked set). Rerunning the same command resumes from the last finished population and from the
+sets already checked. Bad settings (an unknown parameter, an empty or
 inverted range, a target without a source, too small a population) and an empty posterior: one
 line, exit status 2.
 
@@ -770,7 +778,7 @@ def second_stage_report(
         ],
         "",
         f"Every pattern holds at {info['kept_sets']} of {info['distinct_sets']} sets "
-        f"({info['kept_draws']} of {info['draws']} draws). Each set's verdicts and statistics "
+        f"({info['kept_draws']:,} of {info['draws']:,} draws). Each set's verdicts and statistics "
         "are in `filter.csv`.",
         "",
     ]
@@ -783,8 +791,10 @@ def second_stage_report(
     first = params.set_index("parameter")
     lines += [
         "The filtered posterior (`posterior_filtered.csv`: the kept draws, weighted by how "
-        "often each was drawn) is what `uncertainty=posterior` reruns draw from; its medians "
-        "are the candidate defaults:",
+        "often each was drawn) is what `uncertainty=posterior` reruns draw from. Its medians "
+        "summarise it; a small or scattered kept region's centre may lie outside it, so check "
+        "the patterns at them (`python -m experiments.patterns key=value ...`) before using "
+        "them as defaults:",
         "",
         "| parameter | posterior median (95%) | filtered median (95%) |",
         "|---|---|---|",
@@ -1038,6 +1048,7 @@ def load_posterior(folder: str | Path) -> pd.DataFrame:
     frame = pd.read_csv(path)
     if frame.empty or "weight" not in frame or frame["weight"].sum() <= 0:
         raise ConfigError(f"posterior = {str(folder)!r}: the posterior is empty")
+    frame.attrs["file"] = path.name
     return frame
 
 

@@ -118,9 +118,9 @@ def run_uncertainty(overrides: list[str], progress: bool = True) -> Path:
     model.check(points)
     base = Path(own["out_dir"])
     out = (base if base.is_absolute() else ROOT / base) / s.run_name
-    settings = {**settings_dict(s), **own}
+    settings = {**settings_dict(s), **own, "posterior_file": posterior.attrs["file"]}
     keep = ("experiment", "scenario", "years", "seeds", "seed_start", "arm_overrides", "arms",
-            "posterior", "draws", "draw_seed")  # fmt: skip
+            "posterior", "posterior_file", "draws", "draw_seed")  # fmt: skip
     check_resume(out, settings, keep)
     executor = make_executor(s.executor.name, s.executor.address, s.executor.n_jobs)
     from sim.provenance import provenance
@@ -190,7 +190,14 @@ def _report(s, own, table, n_rows, seconds, meta) -> str:
     lines = [
         f"# {s.run_name} over posterior draws",
         "",
-        f"{own['draws']} parameter sets drawn from the posterior in `{own['posterior']}`; each "
+        f"{own['draws']} parameter sets drawn from the posterior in `{own['posterior']}` "
+        f"(`{meta['settings']['posterior_file']}`"
+        + (
+            ": the draws where the calibration's second-stage patterns hold"
+            if meta["settings"]["posterior_file"] == "posterior_filtered.csv"
+            else ""
+        )
+        + "); each "
         f"runs every arm ({', '.join(s.arms)}) on the same {s.seeds} seeds: {n_rows} draw-seed "
         f"rows, {n_rows * len(s.arms)} model runs, {seconds:.0f} s. Provenance: pln-sim "
         f"{prov['pln_sim']}, git {str(prov['git_sha'])[:10]}, {prov['created_utc']}.",

@@ -343,6 +343,7 @@ def test_the_second_stage_keeps_the_draws_where_the_patterns_hold(tmp_path):
     assert summary["kept_sets"] == int(table["kept"].sum())
     # Experiments rerun over the posterior draw from the filtered one.
     pd.testing.assert_frame_equal(calibrate.load_posterior(out), filtered)
+    assert calibrate.load_posterior(out).attrs["file"] == "posterior_filtered.csv"
     # A rerun checks nothing again; without the second stage its files go (its checks stay).
     again = ToyPatterns()
     calibrate.run_calibration(s, progress=False, model=ToyTarget(), checker=again)
@@ -511,6 +512,22 @@ def test_a_comparison_reruns_over_posterior_draws(tmp_path):
     table = pd.read_csv(out / "decomposition.csv")
     assert "start_small-whole_staff:spread_final" in set(table["quantity"])
     assert "parameter uncertainty" in (out / "report.md").read_text().lower()
+
+
+def test_reruns_draw_from_the_filtered_posterior_and_say_so(tmp_path):
+    from experiments import compare
+
+    cal = tmp_path / "cal"
+    cal.mkdir()
+    both = {"practice.quality_rate": [0.08, 0.16], "weight": [0.5, 0.5]}
+    pd.DataFrame(both).to_csv(cal / "posterior.csv", index=False)
+    kept = {"practice.quality_rate": [0.16], "weight": [1.0]}
+    pd.DataFrame(kept).to_csv(cal / "posterior_filtered.csv", index=False)
+    args = ["uncertainty=posterior", "draws=3", f"posterior={cal}", f"out_dir={tmp_path / 'u'}"]
+    assert compare.main([*args, "seeds=2", "years=1", "name=t", "--quiet"]) == 0
+    out = tmp_path / "u" / "t"
+    assert set(pd.read_csv(out / "draws.csv")["practice.quality_rate"]) == {0.16}
+    assert "(`posterior_filtered.csv`: the draws where" in (out / "report.md").read_text()
 
 
 def test_calibration_outcomes_are_the_same_from_school_totals_and_from_the_slot_history():
