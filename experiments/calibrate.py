@@ -751,13 +751,12 @@ def second_stage_summary(
 def second_stage_report(
     s: CalibrationSettings,
     params: pd.DataFrame,
-    table: pd.DataFrame,
+    info: dict[str, Any],
     filtered: pd.DataFrame,
     fparams: pd.DataFrame,
     seconds: float,
 ) -> str:
-    """The report's section on the second stage."""
-    info = second_stage_summary(s, table, filtered, fparams, seconds)
+    """The report's section on the second stage (``info``: :func:`second_stage_summary`)."""
     names = ", ".join(f"`{n}`" for n in s.filter.patterns)
     lines = [
         "",
@@ -854,12 +853,13 @@ def run_calibration(
     finally:
         executor.close()
     runs = int(pops["samples"].sum())
-    filtered = None
+    filtered, info = None, None
     if second is None:
         for name in FILTER_FILES:  # from an earlier invocation; out/filter/ keeps its checks
             (out / name).unlink(missing_ok=True)
     else:
-        table, filtered, fparams, _ = second
+        table, filtered, fparams, filter_seconds = second
+        info = second_stage_summary(s, table, filtered, fparams, filter_seconds)
         with atomic_path(out / "filter.csv") as tmp:
             table.to_csv(tmp, index=False)
         if filtered.empty:
@@ -886,8 +886,8 @@ def run_calibration(
     posterior_figure(posterior, params, out / "posterior.png", filtered)
     targets_figure(targets, out / "targets.png")
     text = report(s, space, posterior, params, targets, pops, runs, seconds, meta)
-    if second is not None:
-        text += second_stage_report(s, params, *second)
+    if info is not None:
+        text += second_stage_report(s, params, info, filtered, fparams, filter_seconds)
     write_text_atomic(out / "report.md", text)
     write_json_atomic(
         out / "summary.json",
@@ -898,7 +898,7 @@ def run_calibration(
             "targets": targets.to_dict("records"),
             "final_tolerance": float(pops["epsilon"].iloc[-1]),
             "parameter_sets_simulated": runs,
-            "second_stage": None if second is None else second_stage_summary(s, *second),
+            "second_stage": info,
             "provenance": meta["provenance"],
         },
     )
@@ -943,6 +943,12 @@ class PatternChecker:
         return out
 
 
+def _draw_indices(posterior: pd.DataFrame, draws: int, seed: int) -> np.ndarray:
+    """Rows of the posterior drawn by weight, with replacement."""
+    w = posterior["weight"].to_numpy(float)
+    return np.random.default_rng(seed).choice(len(posterior), size=draws, p=w / w.sum())
+
+
 def _draw_overrides(row: pd.Series, keys: list[str], ints: set[str]) -> list[str]:
     return [f"{k}={int(round(row[k]))}" if k in ints else f"{k}={float(row[k])!r}" for k in keys]
 
@@ -961,8 +967,9 @@ def filter_posterior(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The second stage: check the patterns on draws from the posterior; keep those that hold.
 
-    ``filter.draws`` parameter sets are drawn by weight; each distinct parameter set's check is written to ``out/filter/<hash>.json`` as it
-    finishes (the hash of its overrides, the patterns and the seeds), so an interrupted stage
+    ``filter.draws`` parameter sets are drawn by weight; each distinct parameter set's check is
+    written to ``out/filter/<hash>.json`` as it finishes (the hash of its overrides, the
+    patterns and the seeds), so an interrupted stage
     resumes and a rerun with the same settings runs nothing again. Only the shared parameters
     are set (an arm's own ``key@arm`` describes that arm's scenario, which the patterns do not
     run). Returns the table of checked sets, the filtered posterior (the kept sets, weighted by
@@ -975,10 +982,7 @@ def filter_posterior(
     f = s.filter
     seeds = list(range(f.seeds))
     checker = checker or PatternChecker(list(f.patterns), seeds)
-    rng = np.random.default_rng(f.seed)
-    w = posterior["weight"].to_numpy(float)
-    idx = rng.choice(len(posterior), size=f.draws, replace=True, p=w / w.sum())
-    drawn = pd.Series(idx).value_counts().sort_index()
+    drawn = pd.Series(_draw_indices(posterior, f.draws, f.seed)).value_counts().sort_index()
     keys = shared_keys(posterior)
     ints = _int_keys_of(keys)
     cache = out / "filter"
@@ -1060,12 +1064,12 @@ def posterior_draws(posterior: pd.DataFrame, draws: int, seed: int = 0) -> list[
     """
     if draws < 2:
         raise ConfigError(f"draws = {draws} is too few; at least 2 to measure their spread")
-    rng = np.random.default_rng(seed)
-    w = posterior["weight"].to_numpy(float)
-    idx = rng.choice(len(posterior), size=draws, replace=True, p=w / w.sum())
     keys = shared_keys(posterior)
     ints = _int_keys_of(keys)
-    return [_draw_overrides(posterior.iloc[int(i)], keys, ints) for i in idx]
+    return [
+        _draw_overrides(posterior.iloc[int(i)], keys, ints)
+        for i in _draw_indices(posterior, draws, seed)
+    ]
 
 
 def _run(overrides: list[str], progress: bool) -> Path:
